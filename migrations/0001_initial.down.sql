@@ -1,0 +1,9 @@
+DROP TABLE IF EXISTS dead_letters;
+DROP TABLE IF EXISTS command_runs;
+DROP TABLE IF EXISTS http_requests;
+DROP TABLE IF EXISTS agent_instances;
+DROP TABLE IF EXISTS agents;
+DROP TABLE IF EXISTS agent_logs;
+DROP TABLE IF EXISTS events;
+DROP TABLE IF EXISTS tasks;
+DROP TABLE IF EXISTS workflows;

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { HiveError } from '../core/errors.js';
+
+/**
+ * The versioned message envelope of every stream entry. Entries are flat field lists (Redis stream fields);
+ * `payload` is JSON. Validated where written (a bug fails loudly at the writer) and where read (a malformed
+ * entry is dead-lettered, never crashes a consumer).
+ */
+export const ENVELOPE_VERSION = '1';
+
+const idText = z.string().min(1).max(256);
+const cid = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'invalid correlation ID');
+
+const errorBody = z.object({ code: z.string().min(1).max(128), message: z.string().max(65_536), details: z.unknown().optional() });
+export type ErrorBody = z.infer<typeof errorBody>;
+
+const usage = z
+  .object({
+    inputTokens: z.number().nonnegative().optional(),
+    outputTokens: z.number().nonnegative().optional(),
+    costUsd: z.number().nonnegative().optional(),
+  })
+  .strict();
+export type Usage = z.infer<typeof usage>;
+
+const instanceInfo = z.object({ instance: idText, agent: idText });
+
+export const payloadSchemas = {
+  /** coordinator/API → agent: run this attempt. */
+  task: z.object({
+    type: idText,
+    agent: idText,
+    input: z.unknown(),
+    timeoutMs: z.number().int().positive(),
+  }),
+  /** agent → coordinator: an instance began the attempt. */
+  started: instanceInfo,
+  /** agent → coordinator: log lines of a running attempt (batched). */
+  log: instanceInfo.extend({
+    lines: z
+      .array(z.object({ ts: z.number(), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string().max(65_536) }))
+      .min(1)
+      .max(1_000),
+  }),
+  /** agent → coordinator: the attempt's outcome. */
+  result: instanceInfo.extend({
+    ok: z.boolean(),
+    output: z.unknown().optional(),
+    error: errorBody.optional(),
+    /** false when retrying cannot help (budget, auth, invalid input). */
+    retryable: z.boolean().optional(),
+    usage: usage.optional(),
+    durationMs: z.number().nonnegative(),
+  }),
+  /** agent → coordinator: the message was delivered too often and went to the dead-letter stream. */
+  dead: instanceInfo.extend({ reason: z.string(), deliveries: z.number().int() }),
+  /** agent → coordinator: instance liveness, beside the TTL key. */
+  heartbeat: instanceInfo.extend({
+    state: z.enum(['online', 'beat', 'offline']),
+    host: z.string(),
+    pid: z.number().int(),
+    concurrency: z.number().int(),
+    running: z.number().int(),
+    startedAt: z.number(),
+  }),
+} as const;
+
+export type MessageKind = keyof typeof payloadSchemas;
+export type Payload<K extends MessageKind> = z.infer<(typeof payloadSchemas)[K]>;
+
+const TASK_KINDS = new Set<MessageKind>(['task', 'started', 'log', 'result', 'dead']);
+
+const headerSchema = z.object({
+  v: z.literal(ENVELOPE_VERSION),
+  kind: z.enum(Object.keys(payloadSchemas) as [MessageKind, ...MessageKind[]]),
+  cid,
+  tp: z.string().max(512),
+  ts: z.coerce.number().int().positive(),
+  wf: idText.optional(),
+  task: idText.optional(),
+  attempt: z.coerce.number().int().min(1).optional(),
+  payload: z.string(),
+});
+
+export interface Envelope<K extends MessageKind = MessageKind> {
+  kind: K;
+  cid: string;
+  tp: string;
+  ts: number;
+  wf?: string;
+  task?: string;
+  attempt?: number;
+  payload: Payload<K>;
+}
+
+export type AnyEnvelope = { [K in MessageKind]: Envelope<K> }[MessageKind];
+
+/** Flattens an envelope into stream fields, validating it first. */
+export function encode<K extends MessageKind>(env: Envelope<K>): string[] {
+  const problem = validate(env.kind, env);
+  if (problem) throw new HiveError('HIVE_ERR_MESSAGE_INVALID', `refusing to write a ${env.kind} message: ${problem}`);
+  const fields = ['v', ENVELOPE_VERSION, 'kind', env.kind, 'cid', env.cid, 'tp', env.tp, 'ts', String(env.ts)];
+  if (env.wf !== undefined) fields.push('wf', env.wf);
+  if (env.task !== undefined) fields.push('task', env.task);
+  if (env.attempt !== undefined) fields.push('attempt', String(env.attempt));
+  fields.push('payload', JSON.stringify(env.payload));
+  return fields;
+}
+
+function validate(kind: MessageKind, env: { wf?: unknown; task?: unknown; attempt?: unknown; payload: unknown }): string | undefined {
+  if (TASK_KINDS.has(kind) && (env.wf === undefined || env.task === undefined || env.attempt === undefined)) {
+    return `a ${kind} message needs wf, task and attempt`;
+  }
+  const parsed = payloadSchemas[kind].safeParse(env.payload);
+  if (!parsed.success) return `payload: ${describe(parsed.error)}`;
+  return undefined;
+}
+
+function describe(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ');
+}
+
+export type DecodeResult = { ok: true; envelope: AnyEnvelope } | { ok: false; reason: string; fields: Record<string, string> };
+
+/** Parses stream fields; never throws. */
+export function decode(fieldList: readonly string[]): DecodeResult {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < fieldList.length; i += 2) fields[fieldList[i]!] = fieldList[i + 1]!;
+  const header = headerSchema.safeParse(fields);
+  if (!header.success) return { ok: false, reason: `envelope: ${describe(header.error)}`, fields };
+  let payload: unknown;
+  try {
+    payload = JSON.parse(header.data.payload);
+  } catch {
+    return { ok: false, reason: 'payload: not JSON', fields };
+  }
+  const { kind, cid: c, tp, ts, wf, task, attempt } = header.data;
+  const problem = validate(kind, { wf, task, attempt, payload });
+  if (problem) return { ok: false, reason: problem, fields };
+  const envelope = { kind, cid: c, tp, ts, payload: payloadSchemas[kind].parse(payload) } as AnyEnvelope;
+  if (wf !== undefined) envelope.wf = wf;
+  if (task !== undefined) envelope.task = task;
+  if (attempt !== undefined) envelope.attempt = attempt;
+  return { ok: true, envelope };
+}

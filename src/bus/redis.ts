@@ -1,0 +1,37 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { redactUrl } from '../core/logger.js';
+
+export type { Redis };
+
+/**
+ * One factory for every Redis connection. Blocking readers (XREADGROUP BLOCK) get their own connection so they
+ * never delay ordinary commands; auto-pipelining batches the many small commands issued in one tick.
+ */
+export function createRedis(url: string, name: string, options: RedisOptions = {}): Redis {
+  const redis = new Redis(url, {
+    connectionName: name,
+    // Commands wait through a reconnect instead of failing: a Redis restart pauses work, it does not lose it.
+    maxRetriesPerRequest: null,
+    enableAutoPipelining: true,
+    retryStrategy: (times) => Math.min(50 * 2 ** times, 1_000),
+    lazyConnect: false,
+    ...options,
+  });
+  // Connection errors are retried by ioredis; without a listener they would be thrown as unhandled.
+  redis.on('error', () => {});
+  return redis;
+}
+
+export function describeRedisUrl(url: string): string {
+  return redactUrl(url);
+}
+
+/** Parses INFO output into key → value. */
+export function parseInfo(info: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of info.split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
