@@ -28,6 +28,8 @@ CREATE TABLE tasks (
   type text NOT NULL,
   agent text,
   requested_agent text,
+  -- Agents that may take the task when the spec did not name one (routed by least load at each dispatch).
+  candidates text[] NOT NULL DEFAULT '{}',
   status text NOT NULL,
   attempt integer NOT NULL DEFAULT 0,
   max_attempts integer NOT NULL,

@@ -27,6 +27,7 @@ export interface TasksTable {
   type: string;
   agent: string | null;
   requested_agent: string | null;
+  candidates: string[];
   status: string;
   attempt: number;
   max_attempts: number;

@@ -1,0 +1,19 @@
+import type { AgentConfig } from '../core/config-file.js';
+import { HiveError } from '../core/errors.js';
+import type { Runner } from './runner.js';
+import { CommandRunner } from './runners/command-runner.js';
+import { HttpRunner } from './runners/http-runner.js';
+
+/** The runner for a configured agent. `sdk` agents run in their own processes (runAgent), not here. */
+export function createRunner(name: string, agent: AgentConfig, baseDir: string): Runner {
+  switch (agent.runner) {
+    case 'command':
+      return new CommandRunner(agent, baseDir);
+    case 'http':
+      return new HttpRunner(agent);
+    case 'sdk':
+      throw new HiveError('HIVE_ERR_CONFIG_INVALID', `agent "${name}" uses runner "sdk": start it in your own process with runAgent() (agent-hive/sdk)`);
+    default:
+      throw new HiveError('HIVE_ERR_CONFIG_INVALID', `agent "${name}": runner "${agent.runner}" is not available in this build`);
+  }
+}

@@ -1,0 +1,453 @@
+/**
+ * The coordinator closes the loop: it reads agents' messages from the results stream in batches, applies
+ * them to PostgreSQL in one unit of work per batch, and only then acknowledges them (XACK + XDEL, so the
+ * stream holds only what PostgreSQL has not recorded yet). Several coordinators may run: they share one
+ * consumer group, every transition is guarded, and entries a dead coordinator held are claimed after
+ * `claimIdleMs`. Periodic sweeps (retries due, deadlines, the outbox, silent instances) run on whichever
+ * coordinator holds a short Redis lease.
+ */
+import { hostname } from 'node:os';
+import { sql } from 'kysely';
+import { deadLetter, fieldsToRecord } from '../bus/dead-letter.js';
+import { type AnyEnvelope, decode, type Envelope } from '../bus/envelope.js';
+import { COORDINATOR_GROUP } from '../bus/keys.js';
+import type { Redis } from '../bus/redis.js';
+import { autoClaim, ensureGroup, readGroup, sleep, type StreamEntry } from '../bus/stream-reader.js';
+import { newContext, runInContext } from '../core/context.js';
+import { newId } from '../core/ids.js';
+import type { EngineDeps } from './deps.js';
+import { dispatch } from './dispatcher.js';
+import { type EventDraft, insertEvents, publishEvents } from './events.js';
+import { Router } from './router.js';
+import { runUnitOfWork } from './unit-of-work.js';
+
+export interface CoordinatorOptions {
+  /** Entries per read; one transaction per batch. */
+  batchSize?: number;
+  blockMs?: number;
+  /** Results held by a coordinator idle this long are taken over by another. */
+  claimIdleMs?: number;
+  sweepIntervalMs?: number;
+  /** Grace after a task's deadline before the coordinator fails it (the agent enforces the deadline itself). */
+  deadlineGraceMs?: number;
+  /** A task queued this long without a dispatch marker is sent again by the outbox sweep. */
+  outboxAfterMs?: number;
+  /** Creates the blocking reader connection (its own socket: XREADGROUP BLOCK would stall other commands). */
+  connect: (name: string) => Redis;
+}
+
+type TaskEnvelope = Envelope<'started' | 'log' | 'result' | 'dead'> & { wf: string; task: string; attempt: number };
+
+export class Coordinator {
+  readonly id = `coord-${hostname()}-${process.pid}-${newId().slice(-6)}`;
+  private readonly router = new Router();
+  private readonly opts: Required<Omit<CoordinatorOptions, 'connect'>>;
+  private readonly abort = new AbortController();
+  private reader: Redis | undefined;
+  private dlqReader: Redis | undefined;
+  private loops: Promise<void>[] = [];
+  private readonly log;
+
+  constructor(
+    private readonly deps: EngineDeps,
+    private readonly options: CoordinatorOptions,
+  ) {
+    this.opts = {
+      batchSize: options.batchSize ?? 512,
+      blockMs: options.blockMs ?? 1_000,
+      claimIdleMs: options.claimIdleMs ?? 10_000,
+      sweepIntervalMs: options.sweepIntervalMs ?? 200,
+      deadlineGraceMs: options.deadlineGraceMs ?? 2_000,
+      outboxAfterMs: options.outboxAfterMs ?? 2_000,
+    };
+    this.log = deps.logger.child({ component: 'coordinator', coordinator: this.id });
+  }
+
+  async start(): Promise<void> {
+    await ensureGroup(this.deps.redis, this.deps.keys.results(), COORDINATOR_GROUP);
+    await ensureGroup(this.deps.redis, this.deps.keys.deadLetters(), COORDINATOR_GROUP);
+    for (const name of Object.keys(this.deps.config.agents)) {
+      await ensureGroup(this.deps.redis, this.deps.keys.agentTasks(name), 'workers');
+    }
+    await this.registerAgents();
+    this.reader = this.options.connect(`${this.id}:results`);
+    this.dlqReader = this.options.connect(`${this.id}:dlq`);
+    this.loops = [this.resultsLoop(), this.deadLetterLoop(), this.sweepLoop()];
+    this.log.info('coordinator started');
+  }
+
+  /** Stops reading; the batch in flight is finished and acknowledged first. */
+  async close(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+    this.reader?.disconnect();
+    this.dlqReader?.disconnect();
+    this.log.info('coordinator stopped');
+  }
+
+  private get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async registerAgents(): Promise<void> {
+    const rows = Object.entries(this.deps.config.agents).map(([name, a]) => ({
+      name,
+      capabilities: a.capabilities,
+      runner: a.runner,
+      concurrency: a.concurrency,
+      instances: a.instances,
+      updated_at: new Date(),
+    }));
+    if (rows.length === 0) return;
+    await this.deps.db
+      .insertInto('agents')
+      .values(rows)
+      .onConflict((oc) =>
+        oc.column('name').doUpdateSet((eb) => ({
+          capabilities: eb.ref('excluded.capabilities'),
+          runner: eb.ref('excluded.runner'),
+          concurrency: eb.ref('excluded.concurrency'),
+          instances: eb.ref('excluded.instances'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute();
+  }
+
+  private async resultsLoop(): Promise<void> {
+    const stream = this.deps.keys.results();
+    let lastClaim = 0;
+    while (!this.stopped) {
+      try {
+        let entries: StreamEntry[] = [];
+        if (Date.now() - lastClaim > this.opts.claimIdleMs / 2) {
+          lastClaim = Date.now();
+          entries = await autoClaim(this.deps.redis, stream, COORDINATOR_GROUP, this.id, this.opts.claimIdleMs, this.opts.batchSize);
+        }
+        if (entries.length === 0) {
+          entries = await readGroup(this.reader!, stream, COORDINATOR_GROUP, this.id, this.opts.batchSize, this.opts.blockMs);
+        }
+        if (entries.length > 0) await this.processUntilDone(entries);
+      } catch (err) {
+        if (this.stopped) break;
+        this.log.warn({ err }, 'reading results failed; retrying');
+        await sleep(500, this.abort.signal);
+      }
+    }
+  }
+
+  /** A batch is retried until PostgreSQL takes it: nothing is acknowledged before its effect is committed. */
+  private async processUntilDone(entries: StreamEntry[]): Promise<void> {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        await this.processBatch(entries);
+        return;
+      } catch (err) {
+        this.log.warn({ err, entries: entries.length }, 'applying a batch of results failed; retrying');
+        // On shutdown the entries stay pending and another coordinator claims them.
+        if (this.stopped) return;
+        await sleep(delay, this.abort.signal);
+      }
+    }
+  }
+
+  async processBatch(entries: StreamEntry[]): Promise<void> {
+    const stream = this.deps.keys.results();
+    const taskMessages: { entryId: string; env: TaskEnvelope }[] = [];
+    const instanceMessages: Envelope<'heartbeat'>[] = [];
+    const dead: { entryId: string; reason: string; fields: Record<string, string> }[] = [];
+    for (const [entryId, fields] of entries) {
+      const decoded = decode(fields);
+      if (!decoded.ok) {
+        dead.push({ entryId, reason: decoded.reason, fields: decoded.fields });
+        continue;
+      }
+      const env: AnyEnvelope = decoded.envelope;
+      if (env.kind === 'heartbeat') instanceMessages.push(env);
+      else if (env.kind === 'task') dead.push({ entryId, reason: 'a task message on the results stream', fields: fieldsToRecord(fields) });
+      else taskMessages.push({ entryId, env: env as TaskEnvelope });
+    }
+    if (instanceMessages.length > 0) await this.applyInstances(instanceMessages);
+    if (taskMessages.length > 0) {
+      const ids = [...new Set(taskMessages.map((m) => m.env.wf))];
+      // The batch runs in the context of its first message; every message's own IDs are in the rows it writes.
+      const ctx = newContext({ correlationId: taskMessages[0]!.env.cid, traceparent: taskMessages[0]!.env.tp });
+      await runInContext(ctx, () =>
+        runUnitOfWork(this.deps, this.router, ids, (machine, workflows, fx) => {
+          for (const { entryId, env } of taskMessages) {
+            const wf = workflows.get(env.wf);
+            const task = wf?.tasks.get(env.task);
+            if (!wf || !task) {
+              dead.push({ entryId, reason: `unknown workflow or task (${env.wf}/${env.task})`, fields: { kind: env.kind, cid: env.cid, wf: env.wf, task: env.task } });
+              continue;
+            }
+            switch (env.kind) {
+              case 'started':
+                machine.started(wf, task, env.attempt, env.payload as Envelope<'started'>['payload'], env.ts);
+                break;
+              case 'result':
+                machine.result(wf, task, env.attempt, env.payload as Envelope<'result'>['payload']);
+                break;
+              case 'dead':
+                machine.deadLettered(wf, task, env.attempt, env.payload as Envelope<'dead'>['payload']);
+                break;
+              case 'log': {
+                const p = env.payload as Envelope<'log'>['payload'];
+                for (const line of p.lines) {
+                  fx.logs.push({
+                    ts: new Date(line.ts),
+                    agent: p.agent,
+                    instance: p.instance,
+                    workflow_id: env.wf,
+                    task_id: env.task,
+                    correlation_id: env.cid,
+                    level: line.level,
+                    message: line.message,
+                  });
+                }
+                break;
+              }
+            }
+          }
+        }),
+      );
+    }
+    const pipeline = this.deps.redis.pipeline();
+    for (const d of dead) {
+      pipeline.xadd(this.deps.keys.deadLetters(), 'MAXLEN', '~', '10000', '*', 'stream', stream, 'entryId', d.entryId, 'reason', d.reason, 'fields', JSON.stringify(d.fields).slice(0, 65_536), 'ts', String(Date.now()), ...(d.fields.cid ? ['cid', d.fields.cid.slice(0, 128)] : []));
+    }
+    const ids = entries.map((e) => e[0]);
+    pipeline.xack(stream, COORDINATOR_GROUP, ...ids);
+    pipeline.xdel(stream, ...ids);
+    await pipeline.exec();
+  }
+
+  /** Instance heartbeats: rows in agent_instances, and agent.online / agent.offline on changes. */
+  private async applyInstances(messages: Envelope<'heartbeat'>[]): Promise<void> {
+    const events = await this.deps.db.transaction().execute(async (tx) => {
+      const ids = [...new Set(messages.map((m) => m.payload.instance))];
+      const known = new Map(
+        (await tx.selectFrom('agent_instances').select(['id', 'status']).where('id', 'in', ids).execute()).map((r) => [r.id, r.status]),
+      );
+      const drafts: EventDraft[] = [];
+      for (const m of messages) {
+        const p = m.payload;
+        const was = known.get(p.instance);
+        const status = p.state === 'offline' ? 'offline' : 'online';
+        const now = new Date(m.ts);
+        await tx
+          .insertInto('agent_instances')
+          .values({
+            id: p.instance,
+            agent: p.agent,
+            host: p.host,
+            pid: p.pid,
+            concurrency: p.concurrency,
+            status,
+            running: p.running,
+            started_at: new Date(p.startedAt),
+            last_heartbeat: now,
+            stopped_at: status === 'offline' ? now : null,
+          })
+          .onConflict((oc) =>
+            oc.column('id').doUpdateSet({ status, running: p.running, last_heartbeat: now, stopped_at: status === 'offline' ? now : null }),
+          )
+          .execute();
+        if (status !== was) {
+          drafts.push({
+            type: status === 'online' ? 'agent.online' : 'agent.offline',
+            correlationId: m.cid,
+            agent: p.agent,
+            data: { instance: p.instance, host: p.host, pid: p.pid, reason: status === 'offline' ? 'stopped' : 'started' },
+            ts: m.ts,
+          });
+        }
+        known.set(p.instance, status);
+      }
+      return insertEvents(tx, drafts);
+    });
+    await publishEvents(this.deps.redis, this.deps.keys, events, this.deps.config.engine.eventsMaxLen);
+  }
+
+  /** Copies dead letters into PostgreSQL, where the API and dashboard list them. */
+  private async deadLetterLoop(): Promise<void> {
+    const stream = this.deps.keys.deadLetters();
+    while (!this.stopped) {
+      try {
+        const entries = await readGroup(this.dlqReader!, stream, COORDINATOR_GROUP, this.id, 256, this.opts.blockMs);
+        if (entries.length === 0) continue;
+        const rows = entries.map(([entryId, list]) => {
+          const f = fieldsToRecord(list);
+          let fields: unknown = {};
+          try {
+            fields = JSON.parse(f.fields ?? '{}');
+          } catch {
+            fields = { raw: f.fields };
+          }
+          return {
+            stream: f.stream ?? stream,
+            entry_id: f.entryId ?? entryId,
+            reason: f.reason ?? 'unknown',
+            fields: JSON.stringify(fields),
+            correlation_id: f.cid ?? null,
+            workflow_id: f.wf ?? null,
+            task_id: f.task ?? null,
+          };
+        });
+        await this.deps.db.insertInto('dead_letters').values(rows).execute();
+        await this.deps.redis.xack(stream, COORDINATOR_GROUP, ...entries.map((e) => e[0]));
+      } catch (err) {
+        if (this.stopped) break;
+        this.log.warn({ err }, 'recording dead letters failed; retrying');
+        await sleep(1_000, this.abort.signal);
+      }
+    }
+  }
+
+  private async holdsLease(): Promise<boolean> {
+    const key = this.deps.keys.sweepLease();
+    const ttl = Math.max(1_000, this.opts.sweepIntervalMs * 10);
+    if ((await this.deps.redis.set(key, this.id, 'PX', ttl, 'NX')) === 'OK') return true;
+    if ((await this.deps.redis.get(key)) === this.id) {
+      await this.deps.redis.pexpire(key, ttl);
+      return true;
+    }
+    return false;
+  }
+
+  private async sweepLoop(): Promise<void> {
+    let lastSlow = 0;
+    while (!this.stopped) {
+      await sleep(this.opts.sweepIntervalMs, this.abort.signal);
+      if (this.stopped) break;
+      try {
+        if (!(await this.holdsLease())) continue;
+        await this.sweepRetries();
+        await this.sweepOutbox();
+        if (Date.now() - lastSlow >= 1_000) {
+          lastSlow = Date.now();
+          await this.sweepDeadlines();
+          await this.sweepInstances();
+        }
+      } catch (err) {
+        if (this.stopped) break;
+        this.log.warn({ err }, 'sweep failed; retrying');
+      }
+    }
+  }
+
+  /** Tasks whose retry backoff has passed get their next attempt. */
+  async sweepRetries(): Promise<void> {
+    const rows = await this.deps.db
+      .selectFrom('tasks')
+      .select('workflow_id')
+      .distinct()
+      .where('status', '=', 'pending')
+      .where('not_before', '<=', new Date())
+      .limit(500)
+      .execute();
+    if (rows.length === 0) return;
+    await runUnitOfWork(this.deps, this.router, rows.map((r) => r.workflow_id), (machine, workflows) => {
+      for (const wf of workflows.values()) for (const t of wf.tasks.values()) machine.retryDue(wf, t);
+    });
+  }
+
+  /** Running tasks past their deadline (plus grace) fail their attempt: the agent is hung or gone. */
+  async sweepDeadlines(): Promise<void> {
+    const limit = new Date(Date.now() - this.opts.deadlineGraceMs);
+    const rows = await this.deps.db
+      .selectFrom('tasks')
+      .select('workflow_id')
+      .distinct()
+      .where('status', '=', 'running')
+      .where('deadline_at', '<', limit)
+      .limit(200)
+      .execute();
+    if (rows.length === 0) return;
+    await runUnitOfWork(this.deps, this.router, rows.map((r) => r.workflow_id), (machine, workflows) => {
+      for (const wf of workflows.values()) {
+        for (const t of wf.tasks.values()) if (t.status === 'running' && t.deadlineAt && t.deadlineAt < limit) machine.timedOut(wf, t);
+      }
+    });
+  }
+
+  /** The outbox: tasks committed as queued but never written to a stream (a crash or Redis outage in between). */
+  async sweepOutbox(): Promise<void> {
+    const rows = await this.deps.db
+      .selectFrom('tasks')
+      .innerJoin('workflows', 'workflows.id', 'tasks.workflow_id')
+      .select([
+        'tasks.workflow_id',
+        'tasks.id',
+        'tasks.attempt',
+        'tasks.agent',
+        'tasks.type',
+        'tasks.input',
+        'tasks.timeout_ms',
+        'tasks.correlation_id',
+        'workflows.trace_id',
+      ])
+      .where('tasks.status', '=', 'queued')
+      .where('tasks.dispatched_at', 'is', null)
+      .where('tasks.queued_at', '<', new Date(Date.now() - this.opts.outboxAfterMs))
+      .limit(500)
+      .execute();
+    if (rows.length === 0) return;
+    this.log.info({ tasks: rows.length }, 'outbox: sending tasks that were committed but not sent');
+    const events = await dispatch(
+      this.deps,
+      rows.map((r) => ({
+        workflowId: r.workflow_id,
+        taskId: r.id,
+        attempt: r.attempt,
+        agent: r.agent!,
+        type: r.type,
+        input: r.input,
+        timeoutMs: r.timeout_ms,
+        correlationId: r.correlation_id,
+        traceId: r.trace_id,
+      })),
+    );
+    await publishEvents(this.deps.redis, this.deps.keys, events, this.deps.config.engine.eventsMaxLen);
+  }
+
+  /** Instances that stopped beating (their TTL key expired) are marked offline, with an agent.offline event. */
+  async sweepInstances(): Promise<void> {
+    const silentFor = this.deps.config.engine.heartbeatMs * 3;
+    const rows = await this.deps.db
+      .selectFrom('agent_instances')
+      .select(['id', 'agent', 'host', 'pid', 'last_heartbeat'])
+      .where('status', '=', 'online')
+      .where('last_heartbeat', '<', new Date(Date.now() - silentFor))
+      .execute();
+    if (rows.length === 0) return;
+    const alive = await Promise.all(rows.map((r) => this.deps.redis.exists(this.deps.keys.instance(r.agent, r.id))));
+    const gone = rows.filter((_, i) => alive[i] === 0);
+    if (gone.length === 0) return;
+    const events = await this.deps.db.transaction().execute(async (tx) => {
+      const res = await tx
+        .updateTable('agent_instances')
+        .set({ status: 'offline', stopped_at: new Date() })
+        .where('id', 'in', gone.map((g) => g.id))
+        .where('status', '=', 'online')
+        .returning(['id', 'agent', 'host', 'pid', 'last_heartbeat'])
+        .execute();
+      return insertEvents(
+        tx,
+        res.map((r) => ({
+          type: 'agent.offline' as const,
+          correlationId: newId(),
+          agent: r.agent,
+          data: { instance: r.id, host: r.host, pid: r.pid, reason: 'heartbeat stopped', lastHeartbeat: r.last_heartbeat },
+        })),
+      );
+    });
+    await publishEvents(this.deps.redis, this.deps.keys, events, this.deps.config.engine.eventsMaxLen);
+  }
+}
+
+/** Total of tasks not yet in a final state; handy for tests and drains. */
+export async function activeTaskCount(deps: EngineDeps): Promise<number> {
+  const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM tasks WHERE status IN ('pending','queued','running')`.execute(deps.db);
+  return Number(r.rows[0]?.n ?? 0);
+}
