@@ -12,8 +12,14 @@ export function createRunner(name: string, agent: AgentConfig, baseDir: string):
     case 'http':
       return new HttpRunner(agent);
     case 'sdk':
-      throw new HiveError('HIVE_ERR_CONFIG_INVALID', `agent "${name}" uses runner "sdk": start it in your own process with runAgent() (agent-hive/sdk)`);
+      throw new HiveError(
+        'HIVE_ERR_CONFIG_INVALID',
+        `agent "${name}" uses runner "sdk": start it in your own process with runAgent() (agent-hive/sdk)`,
+      );
     default:
-      throw new HiveError('HIVE_ERR_CONFIG_INVALID', `agent "${name}": runner "${agent.runner}" is not available in this build`);
+      throw new HiveError(
+        'HIVE_ERR_CONFIG_INVALID',
+        `agent "${name}": runner "${agent.runner}" is not available in this build`,
+      );
   }
 }

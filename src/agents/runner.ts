@@ -45,7 +45,14 @@ export function abortReason(signal: AbortSignal): AbortReason | undefined {
 export function abortedOutcome(signal: AbortSignal, timeoutMs: number): RunnerOutcome {
   const reason = abortReason(signal);
   if (reason === 'timeout') {
-    return { ok: false, error: { code: 'HIVE_ERR_TASK_TIMEOUT', message: `task timed out after ${timeoutMs} ms` } };
+    return {
+      ok: false,
+      error: { code: 'HIVE_ERR_TASK_TIMEOUT', message: `task timed out after ${timeoutMs} ms` },
+    };
   }
-  return { ok: false, error: { code: 'HIVE_ERR_TASK_CANCELLED', message: `task ${reason ?? 'cancelled'}` }, retryable: reason === 'shutdown' };
+  return {
+    ok: false,
+    error: { code: 'HIVE_ERR_TASK_CANCELLED', message: `task ${reason ?? 'cancelled'}` },
+    retryable: reason === 'shutdown',
+  };
 }

@@ -12,10 +12,17 @@
  */
 import { hostname } from 'node:os';
 import { deadLetterArgs, fieldsToRecord } from '../bus/dead-letter.js';
-import { decode, encode, type Envelope, type MessageKind, type Payload } from '../bus/envelope.js';
+import { decode, type Envelope, encode, type MessageKind, type Payload } from '../bus/envelope.js';
 import { type Keys, WORKER_GROUP } from '../bus/keys.js';
 import { createRedis, type Redis } from '../bus/redis.js';
-import { autoClaim, deliveryCounts, ensureGroup, readGroup, sleep, type StreamEntry } from '../bus/stream-reader.js';
+import {
+  autoClaim,
+  deliveryCounts,
+  ensureGroup,
+  readGroup,
+  type StreamEntry,
+  sleep,
+} from '../bus/stream-reader.js';
 import type { EngineConfig } from '../core/config-file.js';
 import { newContext, runInContext, traceparentOf } from '../core/context.js';
 import { newId } from '../core/ids.js';
@@ -123,7 +130,14 @@ export class AgentWorker {
       await this.waitForSlot();
       if (this.stopping) break;
       try {
-        const entries = await readGroup(this.reader, this.stream, WORKER_GROUP, this.instanceId, this.freeSlots(), 1_000);
+        const entries = await readGroup(
+          this.reader,
+          this.stream,
+          WORKER_GROUP,
+          this.instanceId,
+          this.freeSlots(),
+          1_000,
+        );
         for (const entry of entries) this.track(this.handle(entry));
       } catch (err) {
         if (this.stopping) break;
@@ -140,14 +154,29 @@ export class AgentWorker {
       await sleep(claimIntervalMs, this.stop.signal);
       if (this.stopping || this.freeSlots() <= 0) continue;
       try {
-        const entries = await autoClaim(this.cmd, this.stream, WORKER_GROUP, this.instanceId, visibilityTimeoutMs, this.freeSlots());
+        const entries = await autoClaim(
+          this.cmd,
+          this.stream,
+          WORKER_GROUP,
+          this.instanceId,
+          visibilityTimeoutMs,
+          this.freeSlots(),
+        );
         if (entries.length === 0) continue;
-        const counts = await deliveryCounts(this.cmd, this.stream, WORKER_GROUP, entries.map((e) => e[0]));
+        const counts = await deliveryCounts(
+          this.cmd,
+          this.stream,
+          WORKER_GROUP,
+          entries.map((e) => e[0]),
+        );
         for (const entry of entries) {
           const deliveries = counts.get(entry[0]) ?? 1;
           if (deliveries > maxDeliveries) await this.deadLetterTask(entry, deliveries);
           else {
-            this.log.warn({ entryId: entry[0], deliveries }, 'took over a task from an instance that stopped');
+            this.log.warn(
+              { entryId: entry[0], deliveries },
+              'took over a task from an instance that stopped',
+            );
             this.track(this.handle(entry));
           }
         }
@@ -193,9 +222,24 @@ export class AgentWorker {
     };
     const pipeline = this.cmd.pipeline();
     if (state !== 'offline') {
-      pipeline.set(this.opts.keys.instance(this.opts.name, this.instanceId), JSON.stringify({ ...info, lastHeartbeat: Date.now() }), 'PX', this.opts.engine.heartbeatMs * 3);
+      pipeline.set(
+        this.opts.keys.instance(this.opts.name, this.instanceId),
+        JSON.stringify({ ...info, lastHeartbeat: Date.now() }),
+        'PX',
+        this.opts.engine.heartbeatMs * 3,
+      );
     }
-    pipeline.xadd(this.opts.keys.results(), '*', ...encode({ kind: 'heartbeat', cid: this.instanceCorrelationId, tp: traceparentOf(newContext()), ts: Date.now(), payload: info }));
+    pipeline.xadd(
+      this.opts.keys.results(),
+      '*',
+      ...encode({
+        kind: 'heartbeat',
+        cid: this.instanceCorrelationId,
+        tp: traceparentOf(newContext()),
+        ts: Date.now(),
+        payload: info,
+      }),
+    );
     await pipeline.exec();
   }
 
@@ -222,7 +266,10 @@ export class AgentWorker {
     }
   }
 
-  private async ackAndDelete(entryId: string, before?: (p: ReturnType<Redis['pipeline']>) => void): Promise<void> {
+  private async ackAndDelete(
+    entryId: string,
+    before?: (p: ReturnType<Redis['pipeline']>) => void,
+  ): Promise<void> {
     const pipeline = this.cmd.pipeline();
     before?.(pipeline);
     pipeline.xack(this.stream, WORKER_GROUP, entryId);
@@ -234,18 +281,41 @@ export class AgentWorker {
     const reason = `delivered ${deliveries} times without a result (limit ${this.opts.engine.maxDeliveries})`;
     const decoded = decode(fields);
     await this.ackAndDelete(entryId, (p) => {
-      const [key, ...rest] = deadLetterArgs(this.opts.keys, { stream: this.stream, entryId, reason, fields: fieldsToRecord(fields) });
+      const [key, ...rest] = deadLetterArgs(this.opts.keys, {
+        stream: this.stream,
+        entryId,
+        reason,
+        fields: fieldsToRecord(fields),
+      });
       p.xadd(key as string, ...(rest as string[]));
       if (decoded.ok && decoded.envelope.kind === 'task') {
         const env = decoded.envelope;
-        p.xadd(this.opts.keys.results(), '*', ...this.message(env, 'dead', { instance: this.instanceId, agent: this.opts.name, reason, deliveries }));
+        p.xadd(
+          this.opts.keys.results(),
+          '*',
+          ...this.message(env, 'dead', {
+            instance: this.instanceId,
+            agent: this.opts.name,
+            reason,
+            deliveries,
+          }),
+        );
       }
     });
     this.log.error({ entryId, deliveries }, 'task dead-lettered');
   }
 
   private message<K extends MessageKind>(env: Envelope<'task'>, kind: K, payload: Payload<K>): string[] {
-    return encode({ kind, cid: env.cid, tp: env.tp, ts: Date.now(), wf: env.wf!, task: env.task!, attempt: env.attempt!, payload } as Envelope<K>);
+    return encode({
+      kind,
+      cid: env.cid,
+      tp: env.tp,
+      ts: Date.now(),
+      wf: env.wf!,
+      task: env.task!,
+      attempt: env.attempt!,
+      payload,
+    } as Envelope<K>);
   }
 
   private async handle([entryId, fields]: StreamEntry): Promise<void> {
@@ -254,7 +324,12 @@ export class AgentWorker {
       const reason = decoded.ok ? `a ${decoded.envelope.kind} message on a task stream` : decoded.reason;
       this.log.warn({ entryId, reason }, 'malformed task entry dead-lettered');
       await this.ackAndDelete(entryId, (p) => {
-        const [key, ...rest] = deadLetterArgs(this.opts.keys, { stream: this.stream, entryId, reason, fields: fieldsToRecord(fields) });
+        const [key, ...rest] = deadLetterArgs(this.opts.keys, {
+          stream: this.stream,
+          entryId,
+          reason,
+          fields: fieldsToRecord(fields),
+        });
         p.xadd(key as string, ...(rest as string[]));
       });
       return;
@@ -263,7 +338,13 @@ export class AgentWorker {
     const abort = new AbortController();
     const run: Running = { entryId, workflowId: env.wf!, taskId: env.task!, attempt: env.attempt!, abort };
     this.running.set(entryId, run);
-    const ctx = newContext({ correlationId: env.cid, traceparent: env.tp, workflowId: env.wf, taskId: env.task, agent: this.opts.name });
+    const ctx = newContext({
+      correlationId: env.cid,
+      traceparent: env.tp,
+      workflowId: env.wf,
+      taskId: env.task,
+      agent: this.opts.name,
+    });
     try {
       await runInContext(ctx, () => this.execute(env, run, traceparentOf(ctx)));
     } finally {
@@ -283,10 +364,16 @@ export class AgentWorker {
       flushTimer = undefined;
       if (lines.length === 0) return;
       const batch = lines.splice(0, 1_000);
-      void this.cmd.xadd(this.opts.keys.results(), '*', ...this.message(env, 'log', { ...who, lines: batch })).catch((err) => this.log.warn({ err }, 'log lines lost'));
+      void this.cmd
+        .xadd(this.opts.keys.results(), '*', ...this.message(env, 'log', { ...who, lines: batch }))
+        .catch((err) => this.log.warn({ err }, 'log lines lost'));
     };
     const logLine = (level: LogLevel, message: string) => {
-      lines.push({ ts: Date.now(), level, message: message.length > MAX_LOG_LINE ? `${message.slice(0, MAX_LOG_LINE)}…` : message });
+      lines.push({
+        ts: Date.now(),
+        level,
+        message: message.length > MAX_LOG_LINE ? `${message.slice(0, MAX_LOG_LINE)}…` : message,
+      });
       if (lines.length >= 200) flush();
       else flushTimer ??= setTimeout(flush, 25);
     };
@@ -294,13 +381,40 @@ export class AgentWorker {
     let outcome: RunnerOutcome;
     try {
       outcome = await this.opts.runner.run(
-        { id: env.task!, workflowId: env.wf!, correlationId: env.cid, type: env.payload.type, attempt: env.attempt!, input: env.payload.input },
-        { agent: this.opts.name, instance: this.instanceId, signal: run.abort.signal, timeoutMs: env.payload.timeoutMs, traceparent, log: logLine },
+        {
+          id: env.task!,
+          workflowId: env.wf!,
+          correlationId: env.cid,
+          type: env.payload.type,
+          attempt: env.attempt!,
+          input: env.payload.input,
+        },
+        {
+          agent: this.opts.name,
+          instance: this.instanceId,
+          signal: run.abort.signal,
+          timeoutMs: env.payload.timeoutMs,
+          traceparent,
+          log: logLine,
+        },
       );
     } catch (err) {
-      outcome = run.abort.signal.aborted && run.abort.signal.reason === 'timeout'
-        ? { ok: false, error: { code: 'HIVE_ERR_TASK_TIMEOUT', message: `task timed out after ${env.payload.timeoutMs} ms` } }
-        : { ok: false, error: { code: 'HIVE_ERR_TASK_FAILED', message: err instanceof Error ? err.message : String(err) } };
+      outcome =
+        run.abort.signal.aborted && run.abort.signal.reason === 'timeout'
+          ? {
+              ok: false,
+              error: {
+                code: 'HIVE_ERR_TASK_TIMEOUT',
+                message: `task timed out after ${env.payload.timeoutMs} ms`,
+              },
+            }
+          : {
+              ok: false,
+              error: {
+                code: 'HIVE_ERR_TASK_FAILED',
+                message: err instanceof Error ? err.message : String(err),
+              },
+            };
     } finally {
       clearTimeout(timeout);
     }
@@ -314,6 +428,8 @@ export class AgentWorker {
       if (outcome.retryable !== undefined) result.retryable = outcome.retryable;
     }
     if (outcome.usage) result.usage = outcome.usage;
-    await this.ackAndDelete(run.entryId, (p) => p.xadd(this.opts.keys.results(), '*', ...this.message(env, 'result', result)));
+    await this.ackAndDelete(run.entryId, (p) =>
+      p.xadd(this.opts.keys.results(), '*', ...this.message(env, 'result', result)),
+    );
   }
 }

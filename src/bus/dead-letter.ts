@@ -17,7 +17,18 @@ const DLQ_MAXLEN = 10_000;
 export function deadLetterArgs(keys: Keys, dl: DeadLetter): (string | number)[] {
   const f = dl.fields;
   const out: (string | number)[] = [keys.deadLetters(), 'MAXLEN', '~', DLQ_MAXLEN, '*'];
-  out.push('stream', dl.stream, 'entryId', dl.entryId, 'reason', dl.reason.slice(0, 2_000), 'fields', JSON.stringify(f).slice(0, 65_536), 'ts', String(Date.now()));
+  out.push(
+    'stream',
+    dl.stream,
+    'entryId',
+    dl.entryId,
+    'reason',
+    dl.reason.slice(0, 2_000),
+    'fields',
+    JSON.stringify(f).slice(0, 65_536),
+    'ts',
+    String(Date.now()),
+  );
   if (f.cid) out.push('cid', f.cid.slice(0, 128));
   if (f.wf) out.push('wf', f.wf.slice(0, 256));
   if (f.task) out.push('task', f.task.slice(0, 256));

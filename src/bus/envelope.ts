@@ -11,7 +11,11 @@ export const ENVELOPE_VERSION = '1';
 const idText = z.string().min(1).max(256);
 const cid = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'invalid correlation ID');
 
-const errorBody = z.object({ code: z.string().min(1).max(128), message: z.string().max(65_536), details: z.unknown().optional() });
+const errorBody = z.object({
+  code: z.string().min(1).max(128),
+  message: z.string().max(65_536),
+  details: z.unknown().optional(),
+});
 export type ErrorBody = z.infer<typeof errorBody>;
 
 const usage = z
@@ -38,7 +42,13 @@ export const payloadSchemas = {
   /** agent → coordinator: log lines of a running attempt (batched). */
   log: instanceInfo.extend({
     lines: z
-      .array(z.object({ ts: z.number(), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string().max(65_536) }))
+      .array(
+        z.object({
+          ts: z.number(),
+          level: z.enum(['debug', 'info', 'warn', 'error']),
+          message: z.string().max(65_536),
+        }),
+      )
       .min(1)
       .max(1_000),
   }),
@@ -98,8 +108,20 @@ export type AnyEnvelope = { [K in MessageKind]: Envelope<K> }[MessageKind];
 /** Flattens an envelope into stream fields, validating it first. */
 export function encode<K extends MessageKind>(env: Envelope<K>): string[] {
   const problem = validate(env.kind, env);
-  if (problem) throw new HiveError('HIVE_ERR_MESSAGE_INVALID', `refusing to write a ${env.kind} message: ${problem}`);
-  const fields = ['v', ENVELOPE_VERSION, 'kind', env.kind, 'cid', env.cid, 'tp', env.tp, 'ts', String(env.ts)];
+  if (problem)
+    throw new HiveError('HIVE_ERR_MESSAGE_INVALID', `refusing to write a ${env.kind} message: ${problem}`);
+  const fields = [
+    'v',
+    ENVELOPE_VERSION,
+    'kind',
+    env.kind,
+    'cid',
+    env.cid,
+    'tp',
+    env.tp,
+    'ts',
+    String(env.ts),
+  ];
   if (env.wf !== undefined) fields.push('wf', env.wf);
   if (env.task !== undefined) fields.push('task', env.task);
   if (env.attempt !== undefined) fields.push('attempt', String(env.attempt));
@@ -107,7 +129,10 @@ export function encode<K extends MessageKind>(env: Envelope<K>): string[] {
   return fields;
 }
 
-function validate(kind: MessageKind, env: { wf?: unknown; task?: unknown; attempt?: unknown; payload: unknown }): string | undefined {
+function validate(
+  kind: MessageKind,
+  env: { wf?: unknown; task?: unknown; attempt?: unknown; payload: unknown },
+): string | undefined {
   if (TASK_KINDS.has(kind) && (env.wf === undefined || env.task === undefined || env.attempt === undefined)) {
     return `a ${kind} message needs wf, task and attempt`;
   }
@@ -120,7 +145,9 @@ function describe(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ');
 }
 
-export type DecodeResult = { ok: true; envelope: AnyEnvelope } | { ok: false; reason: string; fields: Record<string, string> };
+export type DecodeResult =
+  | { ok: true; envelope: AnyEnvelope }
+  | { ok: false; reason: string; fields: Record<string, string> };
 
 /** Parses stream fields; never throws. */
 export function decode(fieldList: readonly string[]): DecodeResult {

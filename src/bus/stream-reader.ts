@@ -25,9 +25,18 @@ export async function readGroup(
   id = '>',
 ): Promise<StreamEntry[]> {
   try {
-    const res = (await redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, id)) as
-      | [string, StreamEntry[]][]
-      | null;
+    const res = (await redis.xreadgroup(
+      'GROUP',
+      group,
+      consumer,
+      'COUNT',
+      count,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      stream,
+      id,
+    )) as [string, StreamEntry[]][] | null;
     return res?.[0]?.[1]?.filter((e) => e[1] !== null) ?? [];
   } catch (err) {
     if (String((err as Error).message).includes('NOGROUP')) {
@@ -48,7 +57,11 @@ export async function autoClaim(
   count: number,
 ): Promise<StreamEntry[]> {
   try {
-    const res = (await redis.xautoclaim(stream, group, consumer, minIdleMs, '0-0', 'COUNT', count)) as [string, StreamEntry[], string[]?];
+    const res = (await redis.xautoclaim(stream, group, consumer, minIdleMs, '0-0', 'COUNT', count)) as [
+      string,
+      StreamEntry[],
+      string[]?,
+    ];
     return (res?.[1] ?? []).filter((e) => e && e[1] !== null);
   } catch (err) {
     if (String((err as Error).message).includes('NOGROUP')) {
@@ -60,14 +73,20 @@ export async function autoClaim(
 }
 
 /** Delivery counts of pending entries (XPENDING extended form), for the dead-letter bound. */
-export async function deliveryCounts(redis: Redis, stream: string, group: string, ids: readonly string[]): Promise<Map<string, number>> {
+export async function deliveryCounts(
+  redis: Redis,
+  stream: string,
+  group: string,
+  ids: readonly string[],
+): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   if (ids.length === 0) return out;
   const pipeline = redis.pipeline();
   for (const id of ids) pipeline.xpending(stream, group, id, id, 1);
   const replies = (await pipeline.exec()) ?? [];
   replies.forEach(([err, rows], i) => {
-    const row = !err && Array.isArray(rows) ? (rows[0] as [string, string, number, number] | undefined) : undefined;
+    const row =
+      !err && Array.isArray(rows) ? (rows[0] as [string, string, number, number] | undefined) : undefined;
     out.set(ids[i]!, row ? Number(row[3]) : 1);
   });
   return out;
@@ -76,9 +95,13 @@ export async function deliveryCounts(redis: Redis, stream: string, group: string
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

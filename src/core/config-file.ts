@@ -12,7 +12,9 @@ export const RUNNERS = ['command', 'http', 'sdk', 'claude-code', 'codex', 'gemin
 
 const agentSchema = z
   .object({
-    capabilities: z.array(z.string().regex(TASK_TYPE, 'expected a task type (letters, digits, _ . : / -)')).min(1),
+    capabilities: z
+      .array(z.string().regex(TASK_TYPE, 'expected a task type (letters, digits, _ . : / -)'))
+      .min(1),
     runner: z.enum(RUNNERS).default('command'),
     command: z.array(z.string().min(1)).min(1, 'expected a non-empty argv list').optional(),
     url: z.url({ message: 'expected an http(s) URL' }).optional(),
@@ -63,7 +65,10 @@ const engineSchema = z
 export const configSchema = z
   .object({
     agents: z
-      .record(z.string().regex(AGENT_NAME, 'agent names use letters, digits, _ and - (at most 64)'), agentSchema)
+      .record(
+        z.string().regex(AGENT_NAME, 'agent names use letters, digits, _ and - (at most 64)'),
+        agentSchema,
+      )
       .default({}),
     commands: z.array(z.string().min(1)).default(['.hive/commands', '.claude/commands']),
     engine: engineSchema.default(engineSchema.parse({})),
@@ -94,7 +99,10 @@ function deepFreeze<T>(value: T): T {
 export function parseConfig(raw: unknown, baseDir = process.cwd(), file?: string): HiveConfig {
   const parsed = configSchema.safeParse(raw ?? {});
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
+    const problems = parsed.error.issues.map((i) => ({
+      path: i.path.join('.') || '(root)',
+      message: i.message,
+    }));
     throw new HiveError('HIVE_ERR_CONFIG_INVALID', formatProblems('Invalid configuration', problems), {
       details: problems,
     });
@@ -103,7 +111,11 @@ export function parseConfig(raw: unknown, baseDir = process.cwd(), file?: string
 }
 
 /** Where a zod issue's path points in the YAML source: the deepest node that exists. */
-function lineOf(doc: ReturnType<typeof parseDocument>, counter: LineCounter, keys: PropertyKey[]): number | undefined {
+function lineOf(
+  doc: ReturnType<typeof parseDocument>,
+  counter: LineCounter,
+  keys: PropertyKey[],
+): number | undefined {
   for (let n = keys.length; n >= 0; n--) {
     const node = doc.getIn(keys.slice(0, n) as (string | number)[], true) as Node | undefined;
     const start = node?.range?.[0];
@@ -121,7 +133,11 @@ export function parseConfigText(text: string, file: string): HiveConfig {
   const name = path.basename(file);
   const problems: Problem[] = doc.errors.map((e) => {
     const line = e.linePos?.[0]?.line;
-    return { path: `${name}${line ? `:${line}` : ''}`, message: e.message.split('\n')[0] ?? e.message, ...(line ? { line } : {}) };
+    return {
+      path: `${name}${line ? `:${line}` : ''}`,
+      message: e.message.split('\n')[0] ?? e.message,
+      ...(line ? { line } : {}),
+    };
   });
   if (problems.length === 0) {
     const parsed = configSchema.safeParse(doc.toJS() ?? {});
@@ -129,10 +145,16 @@ export function parseConfigText(text: string, file: string): HiveConfig {
     for (const issue of parsed.error.issues) {
       const line = lineOf(doc, counter, issue.path);
       const key = issue.path.join('.') || '(root)';
-      problems.push({ path: `${name}${line ? `:${line}` : ''} ${key}`, message: issue.message, ...(line ? { line } : {}) });
+      problems.push({
+        path: `${name}${line ? `:${line}` : ''} ${key}`,
+        message: issue.message,
+        ...(line ? { line } : {}),
+      });
     }
   }
-  throw new HiveError('HIVE_ERR_CONFIG_INVALID', formatProblems(`Invalid ${file}`, problems), { details: problems });
+  throw new HiveError('HIVE_ERR_CONFIG_INVALID', formatProblems(`Invalid ${file}`, problems), {
+    details: problems,
+  });
 }
 
 export function loadConfigFile(file: string): HiveConfig {
@@ -141,7 +163,9 @@ export function loadConfigFile(file: string): HiveConfig {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const problems = [{ path: file, message: code === 'ENOENT' ? 'file not found' : `cannot read (${code})` }];
+    const problems = [
+      { path: file, message: code === 'ENOENT' ? 'file not found' : `cannot read (${code})` },
+    ];
     throw new HiveError('HIVE_ERR_CONFIG_INVALID', formatProblems('Invalid configuration', problems), {
       details: problems,
       cause: err,

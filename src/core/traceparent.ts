@@ -14,7 +14,14 @@ export function parseTraceparent(header: unknown): TraceParent | undefined {
   if (typeof header !== 'string' || header.length > 512) return undefined;
   const m = TRACEPARENT.exec(header.trim());
   if (!m) return undefined;
-  const [, version, traceId, spanId, flags, rest] = m as unknown as [string, string, string, string, string, string?];
+  const [, version, traceId, spanId, flags, rest] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string?,
+  ];
   // Version ff is forbidden; version 00 must have exactly four fields.
   if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
   if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;

@@ -9,7 +9,11 @@ const router = new Router();
  * Cancels a workflow: waiting tasks are cancelled, running ones are cancelled and their agents signalled
  * (processes killed, SDK handlers see ctx.signal). Already-final workflows are returned unchanged.
  */
-export async function cancelWorkflow(deps: EngineDeps, id: string, reason = 'cancelled by request'): Promise<{ id: string; status: string; changed: boolean }> {
+export async function cancelWorkflow(
+  deps: EngineDeps,
+  id: string,
+  reason = 'cancelled by request',
+): Promise<{ id: string; status: string; changed: boolean }> {
   const { workflows } = await runUnitOfWork(deps, router, [id], (machine, wfs) => {
     const wf = wfs.get(id);
     if (wf) machine.cancel(wf, reason);

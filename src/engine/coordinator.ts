@@ -8,11 +8,11 @@
  */
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
-import { deadLetter, fieldsToRecord } from '../bus/dead-letter.js';
+import { fieldsToRecord } from '../bus/dead-letter.js';
 import { type AnyEnvelope, decode, type Envelope } from '../bus/envelope.js';
 import { COORDINATOR_GROUP } from '../bus/keys.js';
 import type { Redis } from '../bus/redis.js';
-import { autoClaim, ensureGroup, readGroup, sleep, type StreamEntry } from '../bus/stream-reader.js';
+import { autoClaim, ensureGroup, readGroup, type StreamEntry, sleep } from '../bus/stream-reader.js';
 import { newContext, runInContext } from '../core/context.js';
 import { newId } from '../core/ids.js';
 import type { EngineDeps } from './deps.js';
@@ -36,7 +36,11 @@ export interface CoordinatorOptions {
   connect: (name: string) => Redis;
 }
 
-type TaskEnvelope = Envelope<'started' | 'log' | 'result' | 'dead'> & { wf: string; task: string; attempt: number };
+type TaskEnvelope = Envelope<'started' | 'log' | 'result' | 'dead'> & {
+  wf: string;
+  task: string;
+  attempt: number;
+};
 
 export class Coordinator {
   readonly id = `coord-${hostname()}-${process.pid}-${newId().slice(-6)}`;
@@ -122,10 +126,24 @@ export class Coordinator {
         let entries: StreamEntry[] = [];
         if (Date.now() - lastClaim > this.opts.claimIdleMs / 2) {
           lastClaim = Date.now();
-          entries = await autoClaim(this.deps.redis, stream, COORDINATOR_GROUP, this.id, this.opts.claimIdleMs, this.opts.batchSize);
+          entries = await autoClaim(
+            this.deps.redis,
+            stream,
+            COORDINATOR_GROUP,
+            this.id,
+            this.opts.claimIdleMs,
+            this.opts.batchSize,
+          );
         }
         if (entries.length === 0) {
-          entries = await readGroup(this.reader!, stream, COORDINATOR_GROUP, this.id, this.opts.batchSize, this.opts.blockMs);
+          entries = await readGroup(
+            this.reader!,
+            stream,
+            COORDINATOR_GROUP,
+            this.id,
+            this.opts.batchSize,
+            this.opts.blockMs,
+          );
         }
         if (entries.length > 0) await this.processUntilDone(entries);
       } catch (err) {
@@ -164,26 +182,38 @@ export class Coordinator {
       }
       const env: AnyEnvelope = decoded.envelope;
       if (env.kind === 'heartbeat') instanceMessages.push(env);
-      else if (env.kind === 'task') dead.push({ entryId, reason: 'a task message on the results stream', fields: fieldsToRecord(fields) });
+      else if (env.kind === 'task')
+        dead.push({
+          entryId,
+          reason: 'a task message on the results stream',
+          fields: fieldsToRecord(fields),
+        });
       else taskMessages.push({ entryId, env: env as TaskEnvelope });
     }
     if (instanceMessages.length > 0) await this.applyInstances(instanceMessages);
     if (taskMessages.length > 0) {
       const ids = [...new Set(taskMessages.map((m) => m.env.wf))];
       // The batch runs in the context of its first message; every message's own IDs are in the rows it writes.
-      const ctx = newContext({ correlationId: taskMessages[0]!.env.cid, traceparent: taskMessages[0]!.env.tp });
+      const ctx = newContext({
+        correlationId: taskMessages[0]!.env.cid,
+        traceparent: taskMessages[0]!.env.tp,
+      });
       await runInContext(ctx, () =>
         runUnitOfWork(this.deps, this.router, ids, (machine, workflows, fx) => {
           for (const { entryId, env } of taskMessages) {
             const wf = workflows.get(env.wf);
             const task = wf?.tasks.get(env.task);
             if (!wf || !task) {
-              dead.push({ entryId, reason: `unknown workflow or task (${env.wf}/${env.task})`, fields: { kind: env.kind, cid: env.cid, wf: env.wf, task: env.task } });
+              dead.push({
+                entryId,
+                reason: `unknown workflow or task (${env.wf}/${env.task})`,
+                fields: { kind: env.kind, cid: env.cid, wf: env.wf, task: env.task },
+              });
               continue;
             }
             switch (env.kind) {
               case 'started':
-                machine.started(wf, task, env.attempt, env.payload as Envelope<'started'>['payload'], env.ts);
+                machine.started(task, env.attempt, env.payload as Envelope<'started'>['payload'], env.ts);
                 break;
               case 'result':
                 machine.result(wf, task, env.attempt, env.payload as Envelope<'result'>['payload']);
@@ -214,7 +244,24 @@ export class Coordinator {
     }
     const pipeline = this.deps.redis.pipeline();
     for (const d of dead) {
-      pipeline.xadd(this.deps.keys.deadLetters(), 'MAXLEN', '~', '10000', '*', 'stream', stream, 'entryId', d.entryId, 'reason', d.reason, 'fields', JSON.stringify(d.fields).slice(0, 65_536), 'ts', String(Date.now()), ...(d.fields.cid ? ['cid', d.fields.cid.slice(0, 128)] : []));
+      pipeline.xadd(
+        this.deps.keys.deadLetters(),
+        'MAXLEN',
+        '~',
+        '10000',
+        '*',
+        'stream',
+        stream,
+        'entryId',
+        d.entryId,
+        'reason',
+        d.reason,
+        'fields',
+        JSON.stringify(d.fields).slice(0, 65_536),
+        'ts',
+        String(Date.now()),
+        ...(d.fields.cid ? ['cid', d.fields.cid.slice(0, 128)] : []),
+      );
     }
     const ids = entries.map((e) => e[0]);
     pipeline.xack(stream, COORDINATOR_GROUP, ...ids);
@@ -227,7 +274,9 @@ export class Coordinator {
     const events = await this.deps.db.transaction().execute(async (tx) => {
       const ids = [...new Set(messages.map((m) => m.payload.instance))];
       const known = new Map(
-        (await tx.selectFrom('agent_instances').select(['id', 'status']).where('id', 'in', ids).execute()).map((r) => [r.id, r.status]),
+        (
+          await tx.selectFrom('agent_instances').select(['id', 'status']).where('id', 'in', ids).execute()
+        ).map((r) => [r.id, r.status]),
       );
       const drafts: EventDraft[] = [];
       for (const m of messages) {
@@ -250,7 +299,12 @@ export class Coordinator {
             stopped_at: status === 'offline' ? now : null,
           })
           .onConflict((oc) =>
-            oc.column('id').doUpdateSet({ status, running: p.running, last_heartbeat: now, stopped_at: status === 'offline' ? now : null }),
+            oc.column('id').doUpdateSet({
+              status,
+              running: p.running,
+              last_heartbeat: now,
+              stopped_at: status === 'offline' ? now : null,
+            }),
           )
           .execute();
         if (status !== was) {
@@ -258,7 +312,12 @@ export class Coordinator {
             type: status === 'online' ? 'agent.online' : 'agent.offline',
             correlationId: m.cid,
             agent: p.agent,
-            data: { instance: p.instance, host: p.host, pid: p.pid, reason: status === 'offline' ? 'stopped' : 'started' },
+            data: {
+              instance: p.instance,
+              host: p.host,
+              pid: p.pid,
+              reason: status === 'offline' ? 'stopped' : 'started',
+            },
             ts: m.ts,
           });
         }
@@ -274,7 +333,14 @@ export class Coordinator {
     const stream = this.deps.keys.deadLetters();
     while (!this.stopped) {
       try {
-        const entries = await readGroup(this.dlqReader!, stream, COORDINATOR_GROUP, this.id, 256, this.opts.blockMs);
+        const entries = await readGroup(
+          this.dlqReader!,
+          stream,
+          COORDINATOR_GROUP,
+          this.id,
+          256,
+          this.opts.blockMs,
+        );
         if (entries.length === 0) continue;
         const rows = entries.map(([entryId, list]) => {
           const f = fieldsToRecord(list);
@@ -347,9 +413,14 @@ export class Coordinator {
       .limit(500)
       .execute();
     if (rows.length === 0) return;
-    await runUnitOfWork(this.deps, this.router, rows.map((r) => r.workflow_id), (machine, workflows) => {
-      for (const wf of workflows.values()) for (const t of wf.tasks.values()) machine.retryDue(wf, t);
-    });
+    await runUnitOfWork(
+      this.deps,
+      this.router,
+      rows.map((r) => r.workflow_id),
+      (machine, workflows) => {
+        for (const wf of workflows.values()) for (const t of wf.tasks.values()) machine.retryDue(wf, t);
+      },
+    );
   }
 
   /** Running tasks past their deadline (plus grace) fail their attempt: the agent is hung or gone. */
@@ -364,11 +435,17 @@ export class Coordinator {
       .limit(200)
       .execute();
     if (rows.length === 0) return;
-    await runUnitOfWork(this.deps, this.router, rows.map((r) => r.workflow_id), (machine, workflows) => {
-      for (const wf of workflows.values()) {
-        for (const t of wf.tasks.values()) if (t.status === 'running' && t.deadlineAt && t.deadlineAt < limit) machine.timedOut(wf, t);
-      }
-    });
+    await runUnitOfWork(
+      this.deps,
+      this.router,
+      rows.map((r) => r.workflow_id),
+      (machine, workflows) => {
+        for (const wf of workflows.values()) {
+          for (const t of wf.tasks.values())
+            if (t.status === 'running' && t.deadlineAt && t.deadlineAt < limit) machine.timedOut(wf, t);
+        }
+      },
+    );
   }
 
   /** The outbox: tasks committed as queued but never written to a stream (a crash or Redis outage in between). */
@@ -421,14 +498,20 @@ export class Coordinator {
       .where('last_heartbeat', '<', new Date(Date.now() - silentFor))
       .execute();
     if (rows.length === 0) return;
-    const alive = await Promise.all(rows.map((r) => this.deps.redis.exists(this.deps.keys.instance(r.agent, r.id))));
+    const alive = await Promise.all(
+      rows.map((r) => this.deps.redis.exists(this.deps.keys.instance(r.agent, r.id))),
+    );
     const gone = rows.filter((_, i) => alive[i] === 0);
     if (gone.length === 0) return;
     const events = await this.deps.db.transaction().execute(async (tx) => {
       const res = await tx
         .updateTable('agent_instances')
         .set({ status: 'offline', stopped_at: new Date() })
-        .where('id', 'in', gone.map((g) => g.id))
+        .where(
+          'id',
+          'in',
+          gone.map((g) => g.id),
+        )
         .where('status', '=', 'online')
         .returning(['id', 'agent', 'host', 'pid', 'last_heartbeat'])
         .execute();
@@ -438,7 +521,13 @@ export class Coordinator {
           type: 'agent.offline' as const,
           correlationId: newId(),
           agent: r.agent,
-          data: { instance: r.id, host: r.host, pid: r.pid, reason: 'heartbeat stopped', lastHeartbeat: r.last_heartbeat },
+          data: {
+            instance: r.id,
+            host: r.host,
+            pid: r.pid,
+            reason: 'heartbeat stopped',
+            lastHeartbeat: r.last_heartbeat,
+          },
         })),
       );
     });
@@ -448,6 +537,8 @@ export class Coordinator {
 
 /** Total of tasks not yet in a final state; handy for tests and drains. */
 export async function activeTaskCount(deps: EngineDeps): Promise<number> {
-  const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM tasks WHERE status IN ('pending','queued','running')`.execute(deps.db);
+  const r = await sql<{
+    n: number;
+  }>`SELECT count(*)::int AS n FROM tasks WHERE status IN ('pending','queued','running')`.execute(deps.db);
   return Number(r.rows[0]?.n ?? 0);
 }

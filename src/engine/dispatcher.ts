@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { encode } from '../bus/envelope.js';
-import { formatTraceparent } from '../core/traceparent.js';
 import { newSpanId, newTraceId } from '../core/ids.js';
+import { formatTraceparent } from '../core/traceparent.js';
 import type { EngineDeps } from './deps.js';
 import { type HiveEvent, insertEvents } from './events.js';
 
@@ -47,7 +47,10 @@ export async function dispatch(deps: EngineDeps, items: readonly DispatchItem[])
   replies.forEach(([err, id], i) => {
     const item = items[i]!;
     if (err || typeof id !== 'string') {
-      deps.logger.warn({ err, workflowId: item.workflowId, taskId: item.taskId }, 'dispatch failed; the outbox sweep will resend');
+      deps.logger.warn(
+        { err, workflowId: item.workflowId, taskId: item.taskId },
+        'dispatch failed; the outbox sweep will resend',
+      );
       return;
     }
     sent.push({ workflow_id: item.workflowId, id: item.taskId, attempt: item.attempt, msg_id: id });

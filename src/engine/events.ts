@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import type { Redis } from '../bus/redis.js';
 import type { Keys } from '../bus/keys.js';
+import type { Redis } from '../bus/redis.js';
 import type { Db } from '../store/database.js';
 import type { EventRow } from '../store/schema.js';
 
@@ -101,11 +101,26 @@ export async function insertEvents(tx: Db, drafts: readonly EventDraft[]): Promi
  * Publishes committed events to the live stream (capped: it is a notification channel; PostgreSQL is the
  * record). Best effort: a reader that misses one catches up from PostgreSQL by sequence number.
  */
-export async function publishEvents(redis: Redis, keys: Keys, events: readonly HiveEvent[], maxLen = 10_000): Promise<void> {
+export async function publishEvents(
+  redis: Redis,
+  keys: Keys,
+  events: readonly HiveEvent[],
+  maxLen = 10_000,
+): Promise<void> {
   if (events.length === 0) return;
   const pipeline = redis.pipeline();
   for (const e of events) {
-    pipeline.xadd(keys.events(), 'MAXLEN', '~', String(maxLen), '*', 'seq', String(e.seq), 'event', JSON.stringify(e));
+    pipeline.xadd(
+      keys.events(),
+      'MAXLEN',
+      '~',
+      String(maxLen),
+      '*',
+      'seq',
+      String(e.seq),
+      'event',
+      JSON.stringify(e),
+    );
   }
   await pipeline.exec();
 }

@@ -55,7 +55,11 @@ export class WorkflowMachine {
     if (FINAL_WORKFLOW_STATUSES.has(status)) wf.finishedAt = this.fx.now;
   }
 
-  private taskEvent(type: Parameters<Effects['event']>[0]['type'], task: TaskState, data: Record<string, unknown>): void {
+  private taskEvent(
+    type: Parameters<Effects['event']>[0]['type'],
+    task: TaskState,
+    data: Record<string, unknown>,
+  ): void {
     this.fx.event({
       type,
       correlationId: task.correlationId,
@@ -66,7 +70,11 @@ export class WorkflowMachine {
     });
   }
 
-  private workflowEvent(type: Parameters<Effects['event']>[0]['type'], wf: WorkflowState, data: Record<string, unknown> = {}): void {
+  private workflowEvent(
+    type: Parameters<Effects['event']>[0]['type'],
+    wf: WorkflowState,
+    data: Record<string, unknown> = {},
+  ): void {
     this.fx.event({ type, correlationId: wf.correlationId, workflowId: wf.id, data });
   }
 
@@ -91,7 +99,8 @@ export class WorkflowMachine {
     if (phase.every((t) => t.status === 'completed')) {
       if (compensating) {
         for (const t of wf.tasks.values()) {
-          if (t.compensationOf === null && t.status === 'completed' && t.compensate) this.setTask(t, 'compensated');
+          if (t.compensationOf === null && t.status === 'completed' && t.compensate)
+            this.setTask(t, 'compensated');
         }
         this.setWorkflow(wf, 'rolled_back');
         this.workflowEvent('workflow.rolled_back', wf, { error: wf.error });
@@ -113,7 +122,11 @@ export class WorkflowMachine {
     } else {
       const decision = this.router.route(task.candidates);
       task.agent = decision.agent;
-      this.taskEvent('task.routed', task, { agent: decision.agent, reason: decision.reason, loads: decision.loads });
+      this.taskEvent('task.routed', task, {
+        agent: decision.agent,
+        reason: decision.reason,
+        loads: decision.loads,
+      });
     }
     task.attempt += 1;
     task.notBefore = null;
@@ -137,11 +150,19 @@ export class WorkflowMachine {
     );
   }
 
-  started(wf: WorkflowState, task: TaskState, attempt: number, p: Payload<'started'>, ts: number): void {
-    if (task.attempt !== attempt || !ACTIVE_TASK_STATUSES.has(task.status)) return this.stale(task, 'start', attempt, p.instance);
+  started(task: TaskState, attempt: number, p: Payload<'started'>, ts: number): void {
+    if (task.attempt !== attempt || !ACTIVE_TASK_STATUSES.has(task.status)) {
+      this.stale(task, 'start', attempt, p.instance);
+      return;
+    }
     if (task.status === 'running') {
       if (task.instance !== p.instance) {
-        this.fx.note(task, 'warn', `attempt ${attempt} taken over by instance ${p.instance} (was ${task.instance})`, p.instance);
+        this.fx.note(
+          task,
+          'warn',
+          `attempt ${attempt} taken over by instance ${p.instance} (was ${task.instance})`,
+          p.instance,
+        );
         task.instance = p.instance;
         task.dirty = true;
       }
@@ -156,7 +177,10 @@ export class WorkflowMachine {
   }
 
   result(wf: WorkflowState, task: TaskState, attempt: number, p: Payload<'result'>): void {
-    if (task.attempt !== attempt || !ACTIVE_TASK_STATUSES.has(task.status)) return this.stale(task, 'result', attempt, p.instance);
+    if (task.attempt !== attempt || !ACTIVE_TASK_STATUSES.has(task.status)) {
+      this.stale(task, 'result', attempt, p.instance);
+      return;
+    }
     task.instance = p.instance;
     if (p.usage) task.usage = p.usage as Usage;
     if (p.ok) {
@@ -173,13 +197,17 @@ export class WorkflowMachine {
       return;
     }
     const error = p.error ?? { code: 'HIVE_ERR_TASK_FAILED', message: 'task failed' };
-    if (error.code === 'HIVE_ERR_TASK_TIMEOUT') this.taskEvent('task.timed_out', task, { attempt, timeoutMs: task.timeoutMs });
+    if (error.code === 'HIVE_ERR_TASK_TIMEOUT')
+      this.taskEvent('task.timed_out', task, { attempt, timeoutMs: task.timeoutMs });
     this.failAttempt(wf, task, error, p.retryable !== false, p.durationMs);
   }
 
   /** The agent gave up on the message after too many deliveries: the task fails without further retries. */
   deadLettered(wf: WorkflowState, task: TaskState, attempt: number, p: Payload<'dead'>): void {
-    if (task.attempt !== attempt || !ACTIVE_TASK_STATUSES.has(task.status)) return this.stale(task, 'dead letter', attempt, p.instance);
+    if (task.attempt !== attempt || !ACTIVE_TASK_STATUSES.has(task.status)) {
+      this.stale(task, 'dead letter', attempt, p.instance);
+      return;
+    }
     task.error = { code: 'HIVE_ERR_DEAD_LETTERED', message: p.reason, details: { deliveries: p.deliveries } };
     task.finishedAt = this.fx.now;
     this.setTask(task, 'failed');
@@ -190,12 +218,28 @@ export class WorkflowMachine {
   /** The coordinator's deadline passed without a result (the agent may be hung or gone). */
   timedOut(wf: WorkflowState, task: TaskState): void {
     if (task.status !== 'running') return;
-    this.taskEvent('task.timed_out', task, { attempt: task.attempt, timeoutMs: task.timeoutMs, by: 'coordinator' });
+    this.taskEvent('task.timed_out', task, {
+      attempt: task.attempt,
+      timeoutMs: task.timeoutMs,
+      by: 'coordinator',
+    });
     this.signal(task, 'timeout');
-    this.failAttempt(wf, task, { code: 'HIVE_ERR_TASK_TIMEOUT', message: `no result within ${task.timeoutMs} ms` }, true, null);
+    this.failAttempt(
+      wf,
+      task,
+      { code: 'HIVE_ERR_TASK_TIMEOUT', message: `no result within ${task.timeoutMs} ms` },
+      true,
+      null,
+    );
   }
 
-  private failAttempt(wf: WorkflowState, task: TaskState, error: ErrorBody, retryable: boolean, durationMs: number | null): void {
+  private failAttempt(
+    wf: WorkflowState,
+    task: TaskState,
+    error: ErrorBody,
+    retryable: boolean,
+    durationMs: number | null,
+  ): void {
     task.error = error;
     task.finishedAt = this.fx.now;
     const active = wf.status === 'running' || wf.status === 'compensating';
@@ -204,7 +248,13 @@ export class WorkflowMachine {
       task.notBefore = new Date(this.fx.now.getTime() + delayMs);
       task.deadlineAt = null;
       this.setTask(task, 'pending');
-      this.taskEvent('task.retrying', task, { attempt: task.attempt, nextAttempt: task.attempt + 1, delayMs, error, durationMs });
+      this.taskEvent('task.retrying', task, {
+        attempt: task.attempt,
+        nextAttempt: task.attempt + 1,
+        delayMs,
+        error,
+        durationMs,
+      });
       return;
     }
     this.setTask(task, 'failed');
@@ -222,7 +272,13 @@ export class WorkflowMachine {
 
   private signal(task: TaskState, reason: 'cancelled' | 'timeout'): void {
     if (task.agent && ACTIVE_TASK_STATUSES.has(task.status)) {
-      this.fx.cancels.push({ agent: task.agent, workflowId: task.workflowId, taskId: task.id, attempt: task.attempt, reason });
+      this.fx.cancels.push({
+        agent: task.agent,
+        workflowId: task.workflowId,
+        taskId: task.id,
+        attempt: task.attempt,
+        reason,
+      });
     }
   }
 
@@ -244,7 +300,11 @@ export class WorkflowMachine {
   }
 
   private afterFinalFailure(wf: WorkflowState, task: TaskState): void {
-    const error = { code: task.error?.code ?? 'HIVE_ERR_TASK_FAILED', message: task.error?.message ?? 'task failed', taskId: task.id };
+    const error = {
+      code: task.error?.code ?? 'HIVE_ERR_TASK_FAILED',
+      message: task.error?.message ?? 'task failed',
+      taskId: task.id,
+    };
     if (task.compensationOf !== null) {
       this.stopOthers(wf, task, 'skipped');
       this.setWorkflow(wf, 'rollback_failed');

@@ -21,7 +21,9 @@ export class Router {
   async refresh(db: Db, force = false): Promise<void> {
     if (!force && Date.now() - this.refreshedAt < this.refreshMs) return;
     const rows = await sql<{ agent: string; n: number }>`
-      SELECT agent, count(*)::int AS n FROM tasks WHERE status IN ('queued', 'running') AND agent IS NOT NULL GROUP BY agent`.execute(db);
+      SELECT agent, count(*)::int AS n FROM tasks WHERE status IN ('queued', 'running') AND agent IS NOT NULL GROUP BY agent`.execute(
+      db,
+    );
     this.loads = new Map(rows.rows.map((r) => [r.agent, Number(r.n)]));
     this.refreshedAt = Date.now();
   }

@@ -21,7 +21,10 @@ const compensateSchema = z
 
 const taskSchema = z
   .object({
-    id: z.string().regex(ID, 'expected letters, digits, _ . : - (at most 128), starting with a letter or digit').optional(),
+    id: z
+      .string()
+      .regex(ID, 'expected letters, digits, _ . : - (at most 128), starting with a letter or digit')
+      .optional(),
     type: z.string().min(1).max(128),
     agent: z.string().min(1).max(64).optional(),
     input: z.unknown().optional(),
@@ -34,11 +37,17 @@ const taskSchema = z
 
 export const specSchema = z
   .object({
-    id: z.string().regex(ID, 'expected letters, digits, _ . : - (at most 128), starting with a letter or digit').optional(),
+    id: z
+      .string()
+      .regex(ID, 'expected letters, digits, _ . : - (at most 128), starting with a letter or digit')
+      .optional(),
     name: z.string().max(256).optional(),
     agents: z.array(z.string().min(1).max(64)).max(1_000).optional(),
     budgetUsd: z.number().positive().optional(),
-    tasks: z.array(taskSchema).min(1, 'a workflow needs at least one task').max(MAX_TASKS, `at most ${MAX_TASKS} tasks`),
+    tasks: z
+      .array(taskSchema)
+      .min(1, 'a workflow needs at least one task')
+      .max(MAX_TASKS, `at most ${MAX_TASKS} tasks`),
   })
   .strict();
 
@@ -77,7 +86,9 @@ export function capableAgents(config: HiveConfig, type: string, allowed?: readon
 }
 
 function fail(problems: Problem[]): never {
-  throw new HiveError('HIVE_ERR_SPEC_INVALID', formatProblems('Invalid workflow spec', problems), { details: problems });
+  throw new HiveError('HIVE_ERR_SPEC_INVALID', formatProblems('Invalid workflow spec', problems), {
+    details: problems,
+  });
 }
 
 /** Finds dependency cycles (each reported once, as a path). */
@@ -106,7 +117,9 @@ function findCycles(tasks: { id: string; dependsOn: string[] }[]): string[][] {
 export function planWorkflow(raw: unknown, config: HiveConfig, where = ''): WorkflowPlan {
   const parsed = specSchema.safeParse(raw);
   if (!parsed.success) {
-    fail(parsed.error.issues.map((i) => ({ path: where + (i.path.join('.') || '(spec)'), message: i.message })));
+    fail(
+      parsed.error.issues.map((i) => ({ path: where + (i.path.join('.') || '(spec)'), message: i.message })),
+    );
   }
   const spec = parsed.data;
   const problems: Problem[] = [];
@@ -118,7 +131,11 @@ export function planWorkflow(raw: unknown, config: HiveConfig, where = ''): Work
   const seen = new Map<string, number>();
   ids.forEach((id, i) => {
     const first = seen.get(id);
-    if (first !== undefined) problems.push({ path: at(`tasks.${i}.id`), message: `duplicate task id "${id}" (also tasks.${first})` });
+    if (first !== undefined)
+      problems.push({
+        path: at(`tasks.${i}.id`),
+        message: `duplicate task id "${id}" (also tasks.${first})`,
+      });
     else seen.set(id, i);
   });
   const sequential = spec.tasks.every((t) => t.dependsOn === undefined);
@@ -128,20 +145,31 @@ export function planWorkflow(raw: unknown, config: HiveConfig, where = ''): Work
       const agent = config.agents[t.agent];
       if (!agent) problems.push({ path: at(`tasks.${i}.agent`), message: `unknown agent "${t.agent}"` });
       else if (spec.agents && !spec.agents.includes(t.agent)) {
-        problems.push({ path: at(`tasks.${i}.agent`), message: `agent "${t.agent}" is not in the workflow's agents list` });
+        problems.push({
+          path: at(`tasks.${i}.agent`),
+          message: `agent "${t.agent}" is not in the workflow's agents list`,
+        });
       }
     } else if (candidates.length === 0) {
       problems.push({ path: at(`tasks.${i}.type`), message: `no capable agent for task type "${t.type}"` });
     }
     if (t.compensate?.agent && !config.agents[t.compensate.agent]) {
-      problems.push({ path: at(`tasks.${i}.compensate.agent`), message: `unknown agent "${t.compensate.agent}"` });
+      problems.push({
+        path: at(`tasks.${i}.compensate.agent`),
+        message: `unknown agent "${t.compensate.agent}"`,
+      });
     } else if (t.compensate && !t.compensate.agent && capableAgents(config, t.compensate.type).length === 0) {
-      problems.push({ path: at(`tasks.${i}.compensate.type`), message: `no capable agent for task type "${t.compensate.type}"` });
+      problems.push({
+        path: at(`tasks.${i}.compensate.type`),
+        message: `no capable agent for task type "${t.compensate.type}"`,
+      });
     }
     const dependsOn = sequential ? (i > 0 ? [ids[i - 1]!] : []) : [...new Set(t.dependsOn ?? [])];
     for (const [j, d] of (t.dependsOn ?? []).entries()) {
-      if (!seen.has(d)) problems.push({ path: at(`tasks.${i}.dependsOn.${j}`), message: `unknown dependency "${d}"` });
-      else if (d === ids[i]) problems.push({ path: at(`tasks.${i}.dependsOn.${j}`), message: 'a task cannot depend on itself' });
+      if (!seen.has(d))
+        problems.push({ path: at(`tasks.${i}.dependsOn.${j}`), message: `unknown dependency "${d}"` });
+      else if (d === ids[i])
+        problems.push({ path: at(`tasks.${i}.dependsOn.${j}`), message: 'a task cannot depend on itself' });
     }
     const defaults = config.agents[candidates[0] ?? ''];
     const planned: PlannedTask = {
@@ -178,7 +206,12 @@ export function parseSpecText(text: string, file = 'spec'): unknown {
   }
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length > 0) {
-    fail(doc.errors.map((e) => ({ path: `${file}:${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0] ?? e.message })));
+    fail(
+      doc.errors.map((e) => ({
+        path: `${file}:${e.linePos?.[0]?.line ?? '?'}`,
+        message: e.message.split('\n')[0] ?? e.message,
+      })),
+    );
   }
   return doc.toJS();
 }

@@ -13,7 +13,16 @@ export const WORKFLOW_STATUSES = [
 ] as const;
 export type WorkflowStatus = (typeof WORKFLOW_STATUSES)[number];
 
-export const TASK_STATUSES = ['pending', 'queued', 'running', 'completed', 'failed', 'cancelled', 'skipped', 'compensated'] as const;
+export const TASK_STATUSES = [
+  'pending',
+  'queued',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'skipped',
+  'compensated',
+] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const FINAL_WORKFLOW_STATUSES: ReadonlySet<WorkflowStatus> = new Set([

@@ -65,9 +65,16 @@ function newTask(wfId: string, correlationId: string, plan: WorkflowPlan['tasks'
  * Validates every spec (all problems of all specs reported together), then writes the workflows, their tasks
  * and their first events in one transaction and sends the ready tasks. A batch is all or none.
  */
-export async function submitWorkflows(deps: EngineDeps, raws: readonly unknown[], opts: SubmitOptions): Promise<SubmitResult[]> {
+export async function submitWorkflows(
+  deps: EngineDeps,
+  raws: readonly unknown[],
+  opts: SubmitOptions,
+): Promise<SubmitResult[]> {
   if (raws.length > MAX_BATCH) {
-    throw new HiveError('HIVE_ERR_SPEC_INVALID', `a batch holds at most ${MAX_BATCH} workflows (got ${raws.length})`);
+    throw new HiveError(
+      'HIVE_ERR_SPEC_INVALID',
+      `a batch holds at most ${MAX_BATCH} workflows (got ${raws.length})`,
+    );
   }
   const problems: Problem[] = [];
   const plans: WorkflowPlan[] = [];
@@ -75,7 +82,8 @@ export async function submitWorkflows(deps: EngineDeps, raws: readonly unknown[]
     try {
       plans.push(planWorkflow(raw, deps.config, raws.length > 1 ? `workflows.${i}.` : ''));
     } catch (err) {
-      if (err instanceof HiveError && Array.isArray(err.details)) problems.push(...(err.details as Problem[]));
+      if (err instanceof HiveError && Array.isArray(err.details))
+        problems.push(...(err.details as Problem[]));
       else throw err;
     }
   });
@@ -84,78 +92,88 @@ export async function submitWorkflows(deps: EngineDeps, raws: readonly unknown[]
     problems.push({ path: 'workflows', message: 'the batch holds the same workflow id twice' });
   }
   if (problems.length > 0) {
-    throw new HiveError('HIVE_ERR_SPEC_INVALID', formatProblems('Invalid workflow spec', problems), { details: problems });
+    throw new HiveError('HIVE_ERR_SPEC_INVALID', formatProblems('Invalid workflow spec', problems), {
+      details: problems,
+    });
   }
   const traceId = parseTraceparent(opts.traceparent)?.traceId ?? newContext().traceId;
   const ids = plans.map((p) => p.id ?? newId());
   const results = new Map<string, SubmitResult>();
-  await runUnitOfWork(
-    deps,
-    opts.router ?? defaultRouter,
-    [],
-    async (machine, workflows, fx, tx) => {
-      const existing = clientIds.length
-        ? await tx.selectFrom('workflows').select(['id', 'correlation_id', 'status']).where('id', 'in', clientIds).execute()
-        : [];
-      for (const e of existing) results.set(e.id, { id: e.id, correlationId: e.correlation_id, status: e.status, created: false });
-      const fresh: WorkflowState[] = [];
-      plans.forEach((plan, i) => {
-        const id = ids[i]!;
-        if (results.has(id)) return;
-        const wf: WorkflowState = {
-          id,
-          correlationId: opts.correlationId,
-          name: plan.name ?? null,
-          status: 'pending',
-          error: null,
-          traceId,
-          budgetUsd: plan.budgetUsd ?? null,
-          startedAt: null,
-          finishedAt: null,
-          tasks: new Map(plan.tasks.map((t) => [t.id, newTask(id, opts.correlationId, t)])),
-          origStatus: null,
-          dirty: true,
-        };
-        fx.event({
-          type: 'workflow.submitted',
-          correlationId: opts.correlationId,
-          workflowId: id,
-          data: { name: plan.name ?? null, tasks: plan.tasks.length, sequential: plan.sequential },
-        });
-        machine.start(wf);
-        fresh.push(wf);
-        results.set(id, { id, correlationId: opts.correlationId, status: wf.status, created: true });
+  await runUnitOfWork(deps, opts.router ?? defaultRouter, [], async (machine, workflows, fx, tx) => {
+    const existing = clientIds.length
+      ? await tx
+          .selectFrom('workflows')
+          .select(['id', 'correlation_id', 'status'])
+          .where('id', 'in', clientIds)
+          .execute()
+      : [];
+    for (const e of existing)
+      results.set(e.id, { id: e.id, correlationId: e.correlation_id, status: e.status, created: false });
+    const fresh: WorkflowState[] = [];
+    plans.forEach((plan, i) => {
+      const id = ids[i]!;
+      if (results.has(id)) return;
+      const wf: WorkflowState = {
+        id,
+        correlationId: opts.correlationId,
+        name: plan.name ?? null,
+        status: 'pending',
+        error: null,
+        traceId,
+        budgetUsd: plan.budgetUsd ?? null,
+        startedAt: null,
+        finishedAt: null,
+        tasks: new Map(plan.tasks.map((t) => [t.id, newTask(id, opts.correlationId, t)])),
+        origStatus: null,
+        dirty: true,
+      };
+      fx.event({
+        type: 'workflow.submitted',
+        correlationId: opts.correlationId,
+        workflowId: id,
+        data: { name: plan.name ?? null, tasks: plan.tasks.length, sequential: plan.sequential },
       });
-      if (fresh.length === 0) return;
+      machine.start(wf);
+      fresh.push(wf);
+      results.set(id, { id, correlationId: opts.correlationId, status: wf.status, created: true });
+    });
+    if (fresh.length === 0) return;
+    await tx
+      .insertInto('workflows')
+      .values(
+        fresh.map((wf, i) => ({
+          id: wf.id,
+          correlation_id: wf.correlationId,
+          name: wf.name,
+          status: wf.status,
+          spec: JSON.stringify(plans[ids.indexOf(wf.id)]?.spec ?? plans[i]!.spec),
+          error: null,
+          trace_id: wf.traceId,
+          budget_usd: wf.budgetUsd,
+          started_at: wf.startedAt ?? null,
+          finished_at: wf.finishedAt ?? null,
+        })),
+      )
+      .execute();
+    // Tasks are inserted in their state after start(): no insert-then-update round trip.
+    const rows = fresh.flatMap((wf) => [...wf.tasks.values()].map(taskInsertRow));
+    for (let i = 0; i < rows.length; i += 2_000)
       await tx
-        .insertInto('workflows')
-        .values(
-          fresh.map((wf, i) => ({
-            id: wf.id,
-            correlation_id: wf.correlationId,
-            name: wf.name,
-            status: wf.status,
-            spec: JSON.stringify(plans[ids.indexOf(wf.id)]?.spec ?? plans[i]!.spec),
-            error: null,
-            trace_id: wf.traceId,
-            budget_usd: wf.budgetUsd,
-            started_at: wf.startedAt ?? null,
-            finished_at: wf.finishedAt ?? null,
-          })),
-        )
+        .insertInto('tasks')
+        .values(rows.slice(i, i + 2_000))
         .execute();
-      // Tasks are inserted in their state after start(): no insert-then-update round trip.
-      const rows = fresh.flatMap((wf) => [...wf.tasks.values()].map(taskInsertRow));
-      for (let i = 0; i < rows.length; i += 2_000) await tx.insertInto('tasks').values(rows.slice(i, i + 2_000)).execute();
-      for (const wf of fresh) for (const t of wf.tasks.values()) t.dirty = false;
-      // persistWorkflows only updates rows it loaded; these are new, so nothing further to write.
-      void workflows;
-    },
-  );
+    for (const wf of fresh) for (const t of wf.tasks.values()) t.dirty = false;
+    // persistWorkflows only updates rows it loaded; these are new, so nothing further to write.
+    void workflows;
+  });
   return ids.map((id) => results.get(id)!);
 }
 
-export async function submitWorkflow(deps: EngineDeps, raw: unknown, opts: SubmitOptions): Promise<SubmitResult> {
+export async function submitWorkflow(
+  deps: EngineDeps,
+  raw: unknown,
+  opts: SubmitOptions,
+): Promise<SubmitResult> {
   const [result] = await submitWorkflows(deps, [raw], opts);
   return result!;
 }

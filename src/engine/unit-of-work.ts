@@ -1,7 +1,7 @@
 import { currentContext } from '../core/context.js';
 import type { Db } from '../store/database.js';
 import type { EngineDeps } from './deps.js';
-import { dispatch, type DispatchItem } from './dispatcher.js';
+import { type DispatchItem, dispatch } from './dispatcher.js';
 import { Effects } from './effects.js';
 import { type HiveEvent, insertEvents, publishEvents } from './events.js';
 import { WorkflowMachine } from './machine.js';
@@ -85,7 +85,8 @@ export async function afterCommit(deps: EngineDeps, fx: Effects, events: HiveEve
     await publishEvents(deps.redis, deps.keys, [...events, ...dispatched], deps.config.engine.eventsMaxLen);
     if (fx.cancels.length > 0) {
       const pipeline = deps.redis.pipeline();
-      for (const c of fx.cancels) pipeline.publish(deps.keys.agentControl(c.agent), JSON.stringify({ type: 'cancel', ...c }));
+      for (const c of fx.cancels)
+        pipeline.publish(deps.keys.agentControl(c.agent), JSON.stringify({ type: 'cancel', ...c }));
       await pipeline.exec();
     }
   } catch (err) {

@@ -8,10 +8,19 @@ import { type TaskState, taskFromRow, type WorkflowState, workflowFromRow } from
  * locking overlapping sets cannot deadlock), and writes back what the state machine changed: one
  * multi-row statement per table, each row guarded on the status and attempt it was loaded with.
  */
-export async function loadWorkflowsForUpdate(tx: Db, ids: readonly string[]): Promise<Map<string, WorkflowState>> {
+export async function loadWorkflowsForUpdate(
+  tx: Db,
+  ids: readonly string[],
+): Promise<Map<string, WorkflowState>> {
   if (ids.length === 0) return new Map();
   const unique = [...new Set(ids)].sort();
-  const wfRows = await tx.selectFrom('workflows').selectAll().where('id', 'in', unique).orderBy('id').forUpdate().execute();
+  const wfRows = await tx
+    .selectFrom('workflows')
+    .selectAll()
+    .where('id', 'in', unique)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
   const taskRows = await tx.selectFrom('tasks').selectAll().where('workflow_id', 'in', unique).execute();
   const byWorkflow = new Map<string, TaskState[]>();
   for (const r of taskRows) {

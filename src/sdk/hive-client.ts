@@ -20,23 +20,38 @@ export class HiveClient {
     this.url = (opts.url ?? process.env.HIVE_URL ?? 'http://127.0.0.1:4483').replace(/\/$/, '');
   }
 
-  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
     const h: Record<string, string> = { ...headers };
     if (body !== undefined) h['content-type'] = 'application/json';
     if (this.opts.token) h.authorization = `Bearer ${this.opts.token}`;
-    const res = await fetch(`${this.url}${path}`, { method, headers: h, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: h,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
     const text = await res.text();
     const data = text ? JSON.parse(text) : undefined;
     if (!res.ok) {
       const e = data?.error;
-      const code = typeof e?.code === 'string' && e.code.startsWith('HIVE_ERR_') ? e.code : 'HIVE_ERR_INTERNAL';
+      const code =
+        typeof e?.code === 'string' && e.code.startsWith('HIVE_ERR_') ? e.code : 'HIVE_ERR_INTERNAL';
       throw new HiveError(code, e?.message ?? `HTTP ${res.status}`, { details: e?.details });
     }
     return data as T;
   }
 
   submit(spec: unknown, opts: { correlationId?: string } = {}): Promise<SubmitAnswer> {
-    return this.request('POST', '/api/workflows', spec, opts.correlationId ? { 'x-correlation-id': opts.correlationId } : {});
+    return this.request(
+      'POST',
+      '/api/workflows',
+      spec,
+      opts.correlationId ? { 'x-correlation-id': opts.correlationId } : {},
+    );
   }
 
   get(id: string): Promise<Record<string, unknown> & { status: string }> {
@@ -48,12 +63,16 @@ export class HiveClient {
   }
 
   /** Resolves with the workflow once it has ended. */
-  async wait(id: string, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<Record<string, unknown> & { status: string }> {
+  async wait(
+    id: string,
+    opts: { timeoutMs?: number; intervalMs?: number } = {},
+  ): Promise<Record<string, unknown> & { status: string }> {
     const deadline = Date.now() + (opts.timeoutMs ?? 3_600_000);
     for (;;) {
       const wf = await this.get(id);
       if (FINAL.has(wf.status)) return wf;
-      if (Date.now() > deadline) throw new HiveError('HIVE_ERR_TASK_TIMEOUT', `workflow ${id} still ${wf.status}`);
+      if (Date.now() > deadline)
+        throw new HiveError('HIVE_ERR_TASK_TIMEOUT', `workflow ${id} still ${wf.status}`);
       await new Promise((r) => setTimeout(r, opts.intervalMs ?? 200));
     }
   }

@@ -1,5 +1,5 @@
+import { SdkRunner, type TaskHandler } from '../agents/runners/sdk-runner.js';
 import { AgentWorker } from '../agents/worker.js';
-import { type TaskHandler, SdkRunner } from '../agents/runners/sdk-runner.js';
 import { Keys } from '../bus/keys.js';
 import { configSchema, type EngineConfig } from '../core/config-file.js';
 import { createLogger, type Logger } from '../core/logger.js';

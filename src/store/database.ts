@@ -51,7 +51,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   try {
     lite = await PGlite.create(dir);
   } catch (err) {
-    throw new HiveError('HIVE_ERR_DB_UNAVAILABLE', `cannot open the embedded database at ${dir}`, { cause: err });
+    throw new HiveError('HIVE_ERR_DB_UNAVAILABLE', `cannot open the embedded database at ${dir}`, {
+      cause: err,
+    });
   }
   const db = new Kysely<Database>({ dialect: commentingDialect(new PGliteDialect(lite)) });
   return { db, kind: 'pglite', location: dir, close: () => db.destroy() };

@@ -38,7 +38,8 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
   }
   const list = [...byVersion.values()].sort((a, b) => a.version! - b.version!);
   for (const m of list) {
-    if (!m.up || !m.down) throw new HiveError('HIVE_ERR_MIGRATION', `migration ${m.version} lacks its up or down file`);
+    if (!m.up || !m.down)
+      throw new HiveError('HIVE_ERR_MIGRATION', `migration ${m.version} lacks its up or down file`);
   }
   return list as Migration[];
 }
@@ -53,7 +54,9 @@ function statements(text: string): string[] {
 
 async function ensureTable(db: Db): Promise<void> {
   await sql`CREATE TABLE IF NOT EXISTS hive_schema_migrations (
-    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`.execute(db);
+    version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`.execute(
+    db,
+  );
 }
 
 async function appliedVersions(db: Db): Promise<Map<number, Date>> {
@@ -66,13 +69,18 @@ export async function migrationStatus(db: Db, migrations = loadMigrations()): Pr
   const applied = await appliedVersions(db);
   return migrations.map((m) => {
     const at = applied.get(m.version);
-    return at ? { version: m.version, name: m.name, applied: true, appliedAt: at } : { version: m.version, name: m.name, applied: false };
+    return at
+      ? { version: m.version, name: m.name, applied: true, appliedAt: at }
+      : { version: m.version, name: m.name, applied: false };
   });
 }
 
 export async function currentVersion(db: Db): Promise<number> {
   await ensureTable(db);
-  const row = await db.selectFrom('hive_schema_migrations').select(sql<number>`coalesce(max(version), 0)`.as('v')).executeTakeFirst();
+  const row = await db
+    .selectFrom('hive_schema_migrations')
+    .select(sql<number>`coalesce(max(version), 0)`.as('v'))
+    .executeTakeFirst();
   return Number(row?.v ?? 0);
 }
 

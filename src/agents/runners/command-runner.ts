@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AgentConfig } from '../../core/config-file.js';
-import { abortedOutcome, type Runner, type RunnerContext, type RunnerOutcome, type RunnerTask } from '../runner.js';
+import {
+  abortedOutcome,
+  type Runner,
+  type RunnerContext,
+  type RunnerOutcome,
+  type RunnerTask,
+} from '../runner.js';
 
 /** SIGTERM first; a process that ignores it gets SIGKILL after this long (CONTRACT §3). */
 export const KILL_GRACE_MS = 5_000;
@@ -43,7 +49,12 @@ export class CommandRunner implements Runner {
     }
   }
 
-  private spawnAndWait(argv: readonly string[], task: RunnerTask, ctx: RunnerContext, resultFile: string): Promise<RunnerOutcome> {
+  private spawnAndWait(
+    argv: readonly string[],
+    task: RunnerTask,
+    ctx: RunnerContext,
+    resultFile: string,
+  ): Promise<RunnerOutcome> {
     return new Promise((resolve) => {
       const cwd = this.agent.cwd ? path.resolve(this.baseDir, this.agent.cwd) : this.baseDir;
       const child = spawn(argv[0]!, argv.slice(1), {
@@ -79,23 +90,49 @@ export class CommandRunner implements Runner {
       child.stdin.on('error', () => {}); // a process that never reads stdin must not fail the attempt
       child.stdin.end(JSON.stringify(task));
       const lines = [
-        new Promise<void>((r) => createInterface({ input: child.stdout }).on('line', (l) => ctx.log('info', l)).on('close', r)),
-        new Promise<void>((r) => createInterface({ input: child.stderr }).on('line', (l) => ctx.log('warn', l)).on('close', r)),
+        new Promise<void>((r) =>
+          createInterface({ input: child.stdout })
+            .on('line', (l) => ctx.log('info', l))
+            .on('close', r),
+        ),
+        new Promise<void>((r) =>
+          createInterface({ input: child.stderr })
+            .on('line', (l) => ctx.log('warn', l))
+            .on('close', r),
+        ),
       ];
       child.on('close', async (code, signal) => {
         await Promise.all(lines);
         ctx.signal.removeEventListener('abort', onAbort);
         if (killTimer) clearTimeout(killTimer);
         if (spawnError) {
-          resolve({ ok: false, error: { code: 'HIVE_ERR_TASK_SPAWN', message: `cannot start ${argv[0]}: ${spawnError.message}` }, retryable: false });
+          resolve({
+            ok: false,
+            error: { code: 'HIVE_ERR_TASK_SPAWN', message: `cannot start ${argv[0]}: ${spawnError.message}` },
+            retryable: false,
+          });
         } else if (ctx.signal.aborted) {
           resolve(abortedOutcome(ctx.signal, ctx.timeoutMs));
         } else if (code === 0) {
           resolve(await readResult(resultFile));
         } else if (signal) {
-          resolve({ ok: false, error: { code: 'HIVE_ERR_TASK_SIGNAL', message: `process killed by ${signal}`, details: { signal } } });
+          resolve({
+            ok: false,
+            error: {
+              code: 'HIVE_ERR_TASK_SIGNAL',
+              message: `process killed by ${signal}`,
+              details: { signal },
+            },
+          });
         } else {
-          resolve({ ok: false, error: { code: 'HIVE_ERR_TASK_EXIT', message: `process exited with code ${code}`, details: { exitCode: code } } });
+          resolve({
+            ok: false,
+            error: {
+              code: 'HIVE_ERR_TASK_EXIT',
+              message: `process exited with code ${code}`,
+              details: { exitCode: code },
+            },
+          });
         }
       });
     });
@@ -114,7 +151,10 @@ async function readResult(file: string): Promise<RunnerOutcome> {
   } catch (err) {
     return {
       ok: false,
-      error: { code: 'HIVE_ERR_TASK_OUTPUT_INVALID', message: `HIVE_RESULT_FILE is not JSON: ${(err as Error).message}` },
+      error: {
+        code: 'HIVE_ERR_TASK_OUTPUT_INVALID',
+        message: `HIVE_RESULT_FILE is not JSON: ${(err as Error).message}`,
+      },
       retryable: false,
     };
   }

@@ -1,5 +1,11 @@
 import type { AgentConfig } from '../../core/config-file.js';
-import { abortedOutcome, type Runner, type RunnerContext, type RunnerOutcome, type RunnerTask } from '../runner.js';
+import {
+  abortedOutcome,
+  type Runner,
+  type RunnerContext,
+  type RunnerOutcome,
+  type RunnerTask,
+} from '../runner.js';
 
 /**
  * The `http` runner: POSTs the task to the agent's URL with the correlation headers; a 2xx JSON body is the
@@ -26,13 +32,20 @@ export class HttpRunner implements Runner {
       });
     } catch (err) {
       if (ctx.signal.aborted) return abortedOutcome(ctx.signal, ctx.timeoutMs);
-      return { ok: false, error: { code: 'HIVE_ERR_TASK_HTTP', message: `request failed: ${(err as Error).message}` } };
+      return {
+        ok: false,
+        error: { code: 'HIVE_ERR_TASK_HTTP', message: `request failed: ${(err as Error).message}` },
+      };
     }
     const text = await res.text().catch(() => '');
     if (!res.ok) {
       return {
         ok: false,
-        error: { code: 'HIVE_ERR_TASK_HTTP', message: `agent answered ${res.status}`, details: { status: res.status, body: text.slice(0, 2_000) } },
+        error: {
+          code: 'HIVE_ERR_TASK_HTTP',
+          message: `agent answered ${res.status}`,
+          details: { status: res.status, body: text.slice(0, 2_000) },
+        },
         retryable: res.status >= 500 || res.status === 429,
       };
     }
@@ -40,7 +53,14 @@ export class HttpRunner implements Runner {
     try {
       return { ok: true, output: JSON.parse(text) };
     } catch {
-      return { ok: false, error: { code: 'HIVE_ERR_TASK_OUTPUT_INVALID', message: 'agent answered 2xx with a body that is not JSON' }, retryable: false };
+      return {
+        ok: false,
+        error: {
+          code: 'HIVE_ERR_TASK_OUTPUT_INVALID',
+          message: 'agent answered 2xx with a body that is not JSON',
+        },
+        retryable: false,
+      };
     }
   }
 }

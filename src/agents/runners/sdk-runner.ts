@@ -1,6 +1,13 @@
 import type { Usage } from '../../bus/envelope.js';
 import { isHiveError } from '../../core/errors.js';
-import { abortedOutcome, type LogLevel, type Runner, type RunnerContext, type RunnerOutcome, type RunnerTask } from '../runner.js';
+import {
+  abortedOutcome,
+  type LogLevel,
+  type Runner,
+  type RunnerContext,
+  type RunnerOutcome,
+  type RunnerTask,
+} from '../runner.js';
 
 export interface TaskLogger {
   debug(message: string): void;
@@ -49,9 +56,21 @@ export class SdkRunner implements Runner {
       if (ctx.signal.aborted) return abortedOutcome(ctx.signal, ctx.timeoutMs);
       const error = isHiveError(err)
         ? err.toJSON()
-        : { code: (err as { code?: string })?.code && /^[A-Z0-9_]{1,64}$/.test(String((err as { code?: string }).code)) ? String((err as { code: string }).code) : 'HIVE_ERR_TASK_FAILED', message: err instanceof Error ? err.message : String(err) };
+        : {
+            code:
+              (err as { code?: string })?.code &&
+              /^[A-Z0-9_]{1,64}$/.test(String((err as { code?: string }).code))
+                ? String((err as { code: string }).code)
+                : 'HIVE_ERR_TASK_FAILED',
+            message: err instanceof Error ? err.message : String(err),
+          };
       const retryable = (err as { retryable?: boolean })?.retryable;
-      return { ok: false, error, ...(retryable === false ? { retryable: false } : {}), ...(usage ? { usage } : {}) };
+      return {
+        ok: false,
+        error,
+        ...(retryable === false ? { retryable: false } : {}),
+        ...(usage ? { usage } : {}),
+      };
     }
   }
 }
