@@ -72,7 +72,6 @@ CREATE TABLE events (
 );
 CREATE INDEX events_correlation_idx ON events (correlation_id, seq);
 CREATE INDEX events_workflow_idx ON events (workflow_id, seq);
-CREATE INDEX events_agent_idx ON events (agent, seq);
 
 CREATE TABLE agent_logs (
   id bigserial PRIMARY KEY,

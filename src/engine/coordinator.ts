@@ -16,7 +16,7 @@ import { autoClaim, ensureGroup, readGroup, type StreamEntry, sleep } from '../b
 import { newContext, runInContext } from '../core/context.js';
 import { newId } from '../core/ids.js';
 import type { EngineDeps } from './deps.js';
-import { dispatch } from './dispatcher.js';
+import { dispatcherFor } from './dispatcher.js';
 import { type EventDraft, insertEvents, publishEvents } from './events.js';
 import { Router } from './router.js';
 import { runUnitOfWork } from './unit-of-work.js';
@@ -84,6 +84,7 @@ export class Coordinator {
   async close(): Promise<void> {
     this.abort.abort();
     await Promise.allSettled(this.loops);
+    await dispatcherFor(this.deps).flush();
     this.reader?.disconnect();
     this.dlqReader?.disconnect();
     this.log.info('coordinator stopped');
@@ -471,8 +472,7 @@ export class Coordinator {
       .execute();
     if (rows.length === 0) return;
     this.log.info({ tasks: rows.length }, 'outbox: sending tasks that were committed but not sent');
-    const events = await dispatch(
-      this.deps,
+    await dispatcherFor(this.deps).send(
       rows.map((r) => ({
         workflowId: r.workflow_id,
         taskId: r.id,
@@ -485,7 +485,6 @@ export class Coordinator {
         traceId: r.trace_id,
       })),
     );
-    await publishEvents(this.deps.redis, this.deps.keys, events, this.deps.config.engine.eventsMaxLen);
   }
 
   /** Instances that stopped beating (their TTL key expired) are marked offline, with an agent.offline event. */

@@ -1,7 +1,7 @@
 import { currentContext } from '../core/context.js';
 import type { Db } from '../store/database.js';
 import type { EngineDeps } from './deps.js';
-import { type DispatchItem, dispatch } from './dispatcher.js';
+import { type DispatchItem, dispatcherFor } from './dispatcher.js';
 import { Effects } from './effects.js';
 import { type HiveEvent, insertEvents, publishEvents } from './events.js';
 import { WorkflowMachine } from './machine.js';
@@ -75,14 +75,13 @@ export function dispatchItems(fx: Effects): DispatchItem[] {
 
 /** Redis side effects of a committed unit. Failures here lose nothing: the sweeps resend from PostgreSQL. */
 export async function afterCommit(deps: EngineDeps, fx: Effects, events: HiveEvent[]): Promise<void> {
-  let dispatched: HiveEvent[] = [];
   try {
-    dispatched = await dispatch(deps, dispatchItems(fx));
+    await dispatcherFor(deps).send(dispatchItems(fx));
   } catch (err) {
     deps.logger.warn({ err }, 'dispatch after commit failed; the outbox sweep will resend');
   }
   try {
-    await publishEvents(deps.redis, deps.keys, [...events, ...dispatched], deps.config.engine.eventsMaxLen);
+    await publishEvents(deps.redis, deps.keys, events, deps.config.engine.eventsMaxLen);
     if (fx.cancels.length > 0) {
       const pipeline = deps.redis.pipeline();
       for (const c of fx.cancels)
