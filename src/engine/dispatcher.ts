@@ -2,8 +2,9 @@ import { sql } from 'kysely';
 import { encode } from '../bus/envelope.js';
 import { newSpanId, newTraceId } from '../core/ids.js';
 import { formatTraceparent } from '../core/traceparent.js';
+import type { Db } from '../store/database.js';
 import type { EngineDeps } from './deps.js';
-import { type HiveEvent, insertEvents, publishEvents } from './events.js';
+import { type EventDraft, type HiveEvent, insertEvents, publishEvents } from './events.js';
 
 /** A task attempt to send to its agent's stream. */
 export interface DispatchItem {
@@ -18,7 +19,7 @@ export interface DispatchItem {
   traceId: string | null;
 }
 
-interface Sent {
+export interface Sent {
   item: DispatchItem;
   entryId: string;
   ts: number;
@@ -86,34 +87,31 @@ export class Dispatcher {
     return this.flushing;
   }
 
+  /**
+   * Hands the unrecorded sends to a unit of work that records them in its own transaction, before its own
+   * events: a task's `task.dispatched` then precedes its `task.started` in sequence order.
+   */
+  take(): Sent[] {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    return batch;
+  }
+
+  /** Returns sends whose unit of work failed, to be recorded later. */
+  putBack(batch: Sent[]): void {
+    if (batch.length === 0) return;
+    this.pending.unshift(...batch);
+    this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+  }
+
   private async record(batch: Sent[]): Promise<void> {
     let events: HiveEvent[] = [];
     try {
-      events = await this.deps.db.transaction().execute(async (tx) => {
-        const marks = batch.map((s) => ({
-          w: s.item.workflowId,
-          t: s.item.taskId,
-          a: s.item.attempt,
-          m: s.entryId,
-          ts: new Date(s.ts).toISOString(),
-        }));
-        await sql`
-          UPDATE tasks t SET dispatched_at = v.ts, msg_id = v.m
-          FROM jsonb_to_recordset(${JSON.stringify(marks)}::jsonb) AS v(w text, t text, a int, m text, ts timestamptz)
-          WHERE t.workflow_id = v.w AND t.id = v.t AND t.attempt = v.a`.execute(tx);
-        return insertEvents(
-          tx,
-          batch.map((s) => ({
-            type: 'task.dispatched' as const,
-            correlationId: s.item.correlationId,
-            workflowId: s.item.workflowId,
-            taskId: s.item.taskId,
-            agent: s.item.agent,
-            data: { attempt: s.item.attempt, entryId: s.entryId },
-            ts: s.ts,
-          })),
-        );
-      });
+      events = await this.deps.db
+        .transaction()
+        .execute(async (tx) => insertEvents(tx, await recordSends(tx, batch)));
     } catch (err) {
       // Unrecorded sends are resent by the outbox sweep if their task has not started by then.
       this.deps.logger.warn({ err, sends: batch.length }, 'recording dispatches failed');
@@ -123,6 +121,31 @@ export class Dispatcher {
       () => {},
     );
   }
+}
+
+/** Marks sends as recorded inside `tx` and returns their `task.dispatched` events, to insert in the same transaction. */
+export async function recordSends(tx: Db, batch: readonly Sent[]): Promise<EventDraft[]> {
+  if (batch.length === 0) return [];
+  const marks = batch.map((s) => ({
+    w: s.item.workflowId,
+    t: s.item.taskId,
+    a: s.item.attempt,
+    m: s.entryId,
+    ts: new Date(s.ts).toISOString(),
+  }));
+  await sql`
+    UPDATE tasks t SET dispatched_at = v.ts, msg_id = v.m
+    FROM jsonb_to_recordset(${JSON.stringify(marks)}::jsonb) AS v(w text, t text, a int, m text, ts timestamptz)
+    WHERE t.workflow_id = v.w AND t.id = v.t AND t.attempt = v.a`.execute(tx);
+  return batch.map((s) => ({
+    type: 'task.dispatched' as const,
+    correlationId: s.item.correlationId,
+    workflowId: s.item.workflowId,
+    taskId: s.item.taskId,
+    agent: s.item.agent,
+    data: { attempt: s.item.attempt, entryId: s.entryId },
+    ts: s.ts,
+  }));
 }
 
 const dispatchers = new WeakMap<EngineDeps, Dispatcher>();

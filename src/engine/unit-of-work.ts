@@ -1,7 +1,7 @@
 import { currentContext } from '../core/context.js';
 import type { Db } from '../store/database.js';
 import type { EngineDeps } from './deps.js';
-import { type DispatchItem, dispatcherFor } from './dispatcher.js';
+import { type DispatchItem, dispatcherFor, recordSends } from './dispatcher.js';
 import { Effects } from './effects.js';
 import { type HiveEvent, insertEvents, publishEvents } from './events.js';
 import { WorkflowMachine } from './machine.js';
@@ -36,9 +36,12 @@ export async function runUnitOfWork(
   mutate: Mutator,
   prepare?: (tx: Db) => Promise<void>,
 ): Promise<UnitOfWorkResult> {
+  const dispatcher = dispatcherFor(deps);
+  const sends = dispatcher.take();
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await deps.db.transaction().execute(async (tx) => {
+        const dispatched = await recordSends(tx, sends);
         await router.refresh(tx);
         if (prepare) await prepare(tx);
         const workflows = await loadWorkflowsForUpdate(tx, workflowIds);
@@ -47,13 +50,14 @@ export async function runUnitOfWork(
         await mutate(machine, workflows, fx, tx);
         await persistWorkflows(tx, workflows.values());
         if (fx.logs.length > 0) await tx.insertInto('agent_logs').values(fx.logs).execute();
-        const events = await insertEvents(tx, fx.events);
+        const events = await insertEvents(tx, [...dispatched, ...fx.events]);
         return { fx, events, workflows };
       });
       await afterCommit(deps, result.fx, result.events);
       return result;
     } catch (err) {
       if (attempt < MAX_TX_ATTEMPTS && isRetryableTxError(err)) continue;
+      dispatcher.putBack(sends);
       throw err;
     }
   }
