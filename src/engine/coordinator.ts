@@ -24,6 +24,11 @@ import { runUnitOfWork } from './unit-of-work.js';
 export interface CoordinatorOptions {
   /** Entries per read; one transaction per batch. */
   batchSize?: number;
+  /**
+   * Batches applied at once. The work per batch is mostly waiting on PostgreSQL round trips, so a few
+   * concurrent readers keep both the database and this process busy; workflow row locks keep them apart.
+   */
+  readers?: number;
   blockMs?: number;
   /** Results held by a coordinator idle this long are taken over by another. */
   claimIdleMs?: number;
@@ -47,7 +52,7 @@ export class Coordinator {
   private readonly router = new Router();
   private readonly opts: Required<Omit<CoordinatorOptions, 'connect'>>;
   private readonly abort = new AbortController();
-  private reader: Redis | undefined;
+  private readers: Redis[] = [];
   private dlqReader: Redis | undefined;
   private loops: Promise<void>[] = [];
   private readonly log;
@@ -58,6 +63,7 @@ export class Coordinator {
   ) {
     this.opts = {
       batchSize: options.batchSize ?? 512,
+      readers: options.readers ?? 3,
       blockMs: options.blockMs ?? 1_000,
       claimIdleMs: options.claimIdleMs ?? 10_000,
       sweepIntervalMs: options.sweepIntervalMs ?? 200,
@@ -74,9 +80,15 @@ export class Coordinator {
       await ensureGroup(this.deps.redis, this.deps.keys.agentTasks(name), 'workers');
     }
     await this.registerAgents();
-    this.reader = this.options.connect(`${this.id}:results`);
+    this.readers = Array.from({ length: this.opts.readers }, (_, i) =>
+      this.options.connect(`${this.id}:results:${i}`),
+    );
     this.dlqReader = this.options.connect(`${this.id}:dlq`);
-    this.loops = [this.resultsLoop(), this.deadLetterLoop(), this.sweepLoop()];
+    this.loops = [
+      ...this.readers.map((r, i) => this.resultsLoop(r, i)),
+      this.deadLetterLoop(),
+      this.sweepLoop(),
+    ];
     this.log.info('coordinator started');
   }
 
@@ -85,7 +97,7 @@ export class Coordinator {
     this.abort.abort();
     await Promise.allSettled(this.loops);
     await dispatcherFor(this.deps).flush();
-    this.reader?.disconnect();
+    for (const r of this.readers) r.disconnect();
     this.dlqReader?.disconnect();
     this.log.info('coordinator stopped');
   }
@@ -119,9 +131,11 @@ export class Coordinator {
       .execute();
   }
 
-  private async resultsLoop(): Promise<void> {
+  private async resultsLoop(reader: Redis, index: number): Promise<void> {
     const stream = this.deps.keys.results();
-    let lastClaim = 0;
+    const consumer = `${this.id}-${index}`;
+    // Only the first reader takes over a dead coordinator's entries.
+    let lastClaim = index === 0 ? 0 : Number.POSITIVE_INFINITY;
     while (!this.stopped) {
       try {
         let entries: StreamEntry[] = [];
@@ -131,17 +145,17 @@ export class Coordinator {
             this.deps.redis,
             stream,
             COORDINATOR_GROUP,
-            this.id,
+            consumer,
             this.opts.claimIdleMs,
             this.opts.batchSize,
           );
         }
         if (entries.length === 0) {
           entries = await readGroup(
-            this.reader!,
+            reader,
             stream,
             COORDINATOR_GROUP,
-            this.id,
+            consumer,
             this.opts.batchSize,
             this.opts.blockMs,
           );

@@ -151,6 +151,10 @@ export class WorkflowMachine {
   }
 
   started(task: TaskState, attempt: number, p: Payload<'started'>, ts: number): void {
+    if (task.attempt === attempt && task.startedAt !== null && !ACTIVE_TASK_STATUSES.has(task.status)) {
+      // The result of this attempt was applied first (batches run concurrently) and recorded the start then.
+      return;
+    }
     if (task.attempt !== attempt || !ACTIVE_TASK_STATUSES.has(task.status)) {
       this.stale(task, 'start', attempt, p.instance);
       return;
@@ -181,13 +185,21 @@ export class WorkflowMachine {
       this.stale(task, 'result', attempt, p.instance);
       return;
     }
+    if (task.status === 'queued') {
+      // The start message is in a batch not applied yet; the result proves the start and carries its time.
+      this.started(
+        task,
+        attempt,
+        { instance: p.instance, agent: p.agent },
+        this.fx.now.getTime() - p.durationMs,
+      );
+    }
     task.instance = p.instance;
     if (p.usage) task.usage = p.usage as Usage;
     if (p.ok) {
       task.output = p.output ?? null;
       task.error = null;
       task.finishedAt = this.fx.now;
-      task.startedAt ??= this.fx.now;
       task.completedOrder = 1 + Math.max(0, ...[...wf.tasks.values()].map((t) => t.completedOrder ?? 0));
       this.setTask(task, 'completed');
       const data: Record<string, unknown> = { attempt, instance: p.instance, durationMs: p.durationMs };

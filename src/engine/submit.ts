@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { newContext } from '../core/context.js';
 import { formatProblems, HiveError, type Problem } from '../core/errors.js';
 import { newId } from '../core/ids.js';
@@ -7,7 +8,7 @@ import { Router } from './router.js';
 import { planWorkflow, type WorkflowPlan } from './spec.js';
 import type { TaskState, WorkflowState } from './state.js';
 import { runUnitOfWork } from './unit-of-work.js';
-import { taskInsertRow } from './workflow-repo.js';
+import { insertTasks } from './workflow-repo.js';
 
 export interface SubmitOptions {
   correlationId: string;
@@ -138,30 +139,25 @@ export async function submitWorkflows(
       results.set(id, { id, correlationId: opts.correlationId, status: wf.status, created: true });
     });
     if (fresh.length === 0) return;
-    await tx
-      .insertInto('workflows')
-      .values(
-        fresh.map((wf, i) => ({
-          id: wf.id,
-          correlation_id: wf.correlationId,
-          name: wf.name,
-          status: wf.status,
-          spec: JSON.stringify(plans[ids.indexOf(wf.id)]?.spec ?? plans[i]!.spec),
-          error: null,
-          trace_id: wf.traceId,
-          budget_usd: wf.budgetUsd,
-          started_at: wf.startedAt ?? null,
-          finished_at: wf.finishedAt ?? null,
-        })),
-      )
-      .execute();
+    const wfRows = fresh.map((wf) => ({
+      id: wf.id,
+      correlation_id: wf.correlationId,
+      name: wf.name,
+      status: wf.status,
+      spec: plans[ids.indexOf(wf.id)]!.spec,
+      trace_id: wf.traceId,
+      budget_usd: wf.budgetUsd,
+      started_at: wf.startedAt?.toISOString() ?? null,
+    }));
+    await sql`
+      INSERT INTO workflows (id, correlation_id, name, status, spec, trace_id, budget_usd, started_at)
+      SELECT id, correlation_id, name, status, spec, trace_id, budget_usd, started_at
+      FROM jsonb_populate_recordset(NULL::workflows, ${JSON.stringify(wfRows)}::jsonb)`.execute(tx);
     // Tasks are inserted in their state after start(): no insert-then-update round trip.
-    const rows = fresh.flatMap((wf) => [...wf.tasks.values()].map(taskInsertRow));
-    for (let i = 0; i < rows.length; i += 2_000)
-      await tx
-        .insertInto('tasks')
-        .values(rows.slice(i, i + 2_000))
-        .execute();
+    await insertTasks(
+      tx,
+      fresh.flatMap((wf) => [...wf.tasks.values()]),
+    );
     for (const wf of fresh) for (const t of wf.tasks.values()) t.dirty = false;
     // persistWorkflows only updates rows it loaded; these are new, so nothing further to write.
     void workflows;

@@ -31,11 +31,44 @@ export async function loadWorkflowsForUpdate(
   return new Map(wfRows.map((w) => [w.id, workflowFromRow(w, byWorkflow.get(w.id) ?? [])]));
 }
 
-const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function taskInsertRow(t: TaskState) {
-  return {
+const TASK_COLUMNS = [
+  'workflow_id',
+  'id',
+  'position',
+  'correlation_id',
+  'type',
+  'agent',
+  'requested_agent',
+  'candidates',
+  'status',
+  'attempt',
+  'max_attempts',
+  'timeout_ms',
+  'depends_on',
+  'input',
+  'output',
+  'error',
+  'usage',
+  'compensate',
+  'compensation_of',
+  'completed_order',
+  'instance',
+  'not_before',
+  'deadline_at',
+  'queued_at',
+  'started_at',
+  'finished_at',
+] as const;
+
+/**
+ * Inserts tasks as one JSON parameter (jsonb_populate_recordset against the table's own row type): a batch of
+ * a thousand tasks is one statement with one bound value instead of tens of thousands of placeholders.
+ */
+export async function insertTasks(tx: Db, tasks: readonly TaskState[]): Promise<void> {
+  if (tasks.length === 0) return;
+  const rows = tasks.map((t) => ({
     workflow_id: t.workflowId,
     id: t.id,
     position: t.position,
@@ -49,20 +82,24 @@ export function taskInsertRow(t: TaskState) {
     max_attempts: t.maxAttempts,
     timeout_ms: t.timeoutMs,
     depends_on: t.dependsOn,
-    input: JSON.stringify(t.input ?? {}),
-    output: json(t.output),
-    error: json(t.error),
-    usage: json(t.usage),
-    compensate: json(t.compensate),
+    input: t.input ?? {},
+    output: t.output ?? null,
+    error: t.error,
+    usage: t.usage,
+    compensate: t.compensate,
     compensation_of: t.compensationOf,
     completed_order: t.completedOrder,
     instance: t.instance,
-    not_before: t.notBefore,
-    deadline_at: t.deadlineAt,
-    queued_at: t.queuedAt,
-    started_at: t.startedAt,
-    finished_at: t.finishedAt,
-  };
+    not_before: iso(t.notBefore),
+    deadline_at: iso(t.deadlineAt),
+    queued_at: iso(t.queuedAt),
+    started_at: iso(t.startedAt),
+    finished_at: iso(t.finishedAt),
+  }));
+  const cols = sql.raw(TASK_COLUMNS.join(', '));
+  await sql`INSERT INTO tasks (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::tasks, ${JSON.stringify(rows)}::jsonb)`.execute(
+    tx,
+  );
 }
 
 class ConcurrentChange extends HiveError {
@@ -148,7 +185,5 @@ export async function persistWorkflows(tx: Db, workflows: Iterable<WorkflowState
     );
     if (Number(res.numAffectedRows ?? 0) !== updates.length) throw new ConcurrentChange('a task');
   }
-  if (inserts.length > 0) {
-    await tx.insertInto('tasks').values(inserts.map(taskInsertRow)).execute();
-  }
+  await insertTasks(tx, inserts);
 }
