@@ -59,6 +59,11 @@ const engineSchema = z
     retryBaseMs: z.number().int().min(0).max(600_000).default(500),
     retryMaxMs: z.number().int().min(0).max(3_600_000).default(30_000),
     eventsMaxLen: z.number().int().min(100).max(10_000_000).default(10_000),
+    /**
+     * A queued or running task whose stream entry is gone (Redis lost it: a restart without its data) and
+     * that has shown no progress for this long is sent again.
+     */
+    lostAfterMs: z.number().int().min(1_000).max(3_600_000).default(30_000),
   })
   .strict();
 

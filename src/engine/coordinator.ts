@@ -206,6 +206,10 @@ export class Coordinator {
       else taskMessages.push({ entryId, env: env as TaskEnvelope });
     }
     if (instanceMessages.length > 0) await this.applyInstances(instanceMessages);
+    this.log.debug(
+      { tasks: taskMessages.length, instances: instanceMessages.length, dead: dead.length },
+      'applying a batch',
+    );
     if (taskMessages.length > 0) {
       const ids = [...new Set(taskMessages.map((m) => m.env.wf))];
       // The batch runs in the context of its first message; every message's own IDs are in the rows it writes.
@@ -407,6 +411,7 @@ export class Coordinator {
         await this.sweepOutbox();
         if (Date.now() - lastSlow >= 1_000) {
           lastSlow = Date.now();
+          await this.sweepLost();
           await this.sweepDeadlines();
           await this.sweepInstances();
         }
@@ -488,6 +493,60 @@ export class Coordinator {
     this.log.info({ tasks: rows.length }, 'outbox: sending tasks that were committed but not sent');
     await dispatcherFor(this.deps).send(
       rows.map((r) => ({
+        workflowId: r.workflow_id,
+        taskId: r.id,
+        attempt: r.attempt,
+        agent: r.agent!,
+        type: r.type,
+        input: r.input,
+        timeoutMs: r.timeout_ms,
+        correlationId: r.correlation_id,
+        traceId: r.trace_id,
+      })),
+    );
+  }
+
+  /**
+   * Recovery from a Redis that lost data: tasks PostgreSQL says are queued or running, sent long enough ago,
+   * whose stream entry no longer exists. Entries are deleted only after their result was written, so a
+   * missing entry with no result applied for `lostAfterMs` means the message (or its result) was lost; the
+   * same attempt is sent again, and the attempt guard keeps a late original result from counting twice.
+   */
+  async sweepLost(): Promise<void> {
+    const before = new Date(Date.now() - this.deps.config.engine.lostAfterMs);
+    const rows = await this.deps.db
+      .selectFrom('tasks')
+      .innerJoin('workflows', 'workflows.id', 'tasks.workflow_id')
+      .select([
+        'tasks.workflow_id',
+        'tasks.id',
+        'tasks.attempt',
+        'tasks.agent',
+        'tasks.type',
+        'tasks.input',
+        'tasks.timeout_ms',
+        'tasks.correlation_id',
+        'tasks.msg_id',
+        'workflows.trace_id',
+      ])
+      .where('tasks.status', 'in', ['queued', 'running'])
+      .where('tasks.msg_id', 'is not', null)
+      .where('tasks.dispatched_at', '<', before)
+      .where((eb) => eb.or([eb('tasks.started_at', 'is', null), eb('tasks.started_at', '<', before)]))
+      .limit(200)
+      .execute();
+    if (rows.length === 0) return;
+    const pipeline = this.deps.redis.pipeline();
+    for (const r of rows) pipeline.xrange(this.deps.keys.agentTasks(r.agent!), r.msg_id!, r.msg_id!);
+    const replies = (await pipeline.exec()) ?? [];
+    const lost = rows.filter((_, i) => {
+      const [err, entries] = replies[i] ?? [];
+      return !err && Array.isArray(entries) && entries.length === 0;
+    });
+    if (lost.length === 0) return;
+    this.log.warn({ tasks: lost.length }, 'recovery: resending tasks whose stream entries were lost');
+    await dispatcherFor(this.deps).send(
+      lost.map((r) => ({
         workflowId: r.workflow_id,
         taskId: r.id,
         attempt: r.attempt,

@@ -5,6 +5,7 @@ import { formatTraceparent } from '../core/traceparent.js';
 import type { Db } from '../store/database.js';
 import type { EngineDeps } from './deps.js';
 import { type EventDraft, type HiveEvent, insertEvents, publishEvents } from './events.js';
+import { lockWorkflows } from './workflow-repo.js';
 
 /** A task attempt to send to its agent's stream. */
 export interface DispatchItem {
@@ -126,6 +127,7 @@ export class Dispatcher {
 /** Marks sends as recorded inside `tx` and returns their `task.dispatched` events, to insert in the same transaction. */
 export async function recordSends(tx: Db, batch: readonly Sent[]): Promise<EventDraft[]> {
   if (batch.length === 0) return [];
+  // Callers hold the workflows' locks (see lockWorkflows) before touching their task rows.
   const marks = batch.map((s) => ({
     w: s.item.workflowId,
     t: s.item.taskId,

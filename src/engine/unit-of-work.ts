@@ -41,10 +41,14 @@ export async function runUnitOfWork(
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await deps.db.transaction().execute(async (tx) => {
-        const dispatched = await recordSends(tx, sends);
         await router.refresh(tx);
         if (prepare) await prepare(tx);
-        const workflows = await loadWorkflowsForUpdate(tx, workflowIds);
+        const workflows = await loadWorkflowsForUpdate(
+          tx,
+          workflowIds,
+          sends.map((s) => s.item.workflowId),
+        );
+        const dispatched = await recordSends(tx, sends);
         const fx = new Effects();
         const machine = new WorkflowMachine(deps.config, router, fx);
         await mutate(machine, workflows, fx, tx);

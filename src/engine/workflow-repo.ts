@@ -8,20 +8,36 @@ import { type TaskState, taskFromRow, type WorkflowState, workflowFromRow } from
  * locking overlapping sets cannot deadlock), and writes back what the state machine changed: one
  * multi-row statement per table, each row guarded on the status and attempt it was loaded with.
  */
+/**
+ * Locks workflow rows in id order. Every writer of task rows takes these locks first (units of work, the
+ * dispatch recorder), so lock order is the same everywhere and writers cannot deadlock on task rows.
+ */
+export async function lockWorkflows(tx: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const unique = [...new Set(ids)].sort();
+  await sql`SELECT id FROM workflows WHERE id = ANY(${unique}::text[]) ORDER BY id FOR UPDATE`.execute(tx);
+}
+
 export async function loadWorkflowsForUpdate(
   tx: Db,
   ids: readonly string[],
+  alsoLock: readonly string[] = [],
 ): Promise<Map<string, WorkflowState>> {
-  if (ids.length === 0) return new Map();
+  if (ids.length === 0 && alsoLock.length === 0) return new Map();
   const unique = [...new Set(ids)].sort();
+  await lockWorkflows(tx, [...unique, ...alsoLock]);
+  if (unique.length === 0) return new Map();
+  // One array parameter instead of an IN list of hundreds of placeholders: cheaper to bind and to plan.
   const wfRows = await tx
     .selectFrom('workflows')
     .selectAll()
-    .where('id', 'in', unique)
-    .orderBy('id')
-    .forUpdate()
+    .where(sql<boolean>`id = ANY(${unique}::text[])`)
     .execute();
-  const taskRows = await tx.selectFrom('tasks').selectAll().where('workflow_id', 'in', unique).execute();
+  const taskRows = await tx
+    .selectFrom('tasks')
+    .selectAll()
+    .where(sql<boolean>`workflow_id = ANY(${unique}::text[])`)
+    .execute();
   const byWorkflow = new Map<string, TaskState[]>();
   for (const r of taskRows) {
     const list = byWorkflow.get(r.workflow_id) ?? [];
