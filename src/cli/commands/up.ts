@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { createApiServer } from '../../api/server.js';
-import { CommandService } from '../../commands/service.js';
 import { HiveError } from '../../core/errors.js';
 import { Coordinator } from '../../engine/coordinator.js';
 import type { EngineDeps } from '../../engine/deps.js';
@@ -63,6 +61,9 @@ export function register(program: Command): void {
         stops.unshift(() => supervisor.stop());
       }
       if (has('api') && deps) {
+        // Loaded only by processes that serve HTTP: agent and coordinator processes start faster without it.
+        const { createApiServer } = await import('../../api/server.js');
+        const { CommandService } = await import('../../commands/service.js');
         const commands = new CommandService({ config: runtime.config });
         const api = await createApiServer({ deps, env: runtime.env, commands });
         const port = opts.port ?? runtime.env.HIVE_PORT;
