@@ -63,7 +63,7 @@ export class Coordinator {
   ) {
     this.opts = {
       batchSize: options.batchSize ?? 512,
-      readers: options.readers ?? 3,
+      readers: options.readers ?? 2,
       blockMs: options.blockMs ?? 1_000,
       claimIdleMs: options.claimIdleMs ?? 10_000,
       sweepIntervalMs: options.sweepIntervalMs ?? 200,
