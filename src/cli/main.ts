@@ -2,6 +2,10 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isHiveError } from '../core/errors.js';
 import { register as registerAgent } from './commands/agent.js';
+import { register as registerCmd } from './commands/cmd.js';
+import { register as registerCompletion } from './commands/completion.js';
+import { register as registerInspect } from './commands/inspect.js';
+import { register as registerRun } from './commands/run.js';
 import { register as registerUp } from './commands/up.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -9,7 +13,14 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 };
 
 /** Each command lives in ./commands/NAME.ts and registers itself here. */
-const COMMANDS: ((program: Command) => void)[] = [registerUp, registerAgent];
+const COMMANDS: ((program: Command) => void)[] = [
+  registerUp,
+  registerAgent,
+  registerRun,
+  registerCmd,
+  registerInspect,
+  registerCompletion,
+];
 
 export function buildProgram(): Command {
   const program = new Command('hive')

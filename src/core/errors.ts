@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   HIVE_ERR_RUNNER_AUTH: { status: 401, message: 'Agent authentication failed' },
   HIVE_ERR_RUNNER_CRASH: { status: 500, message: 'Agent crashed' },
   HIVE_ERR_REDIS_MISSING: { status: 500, message: 'No Redis server available' },
+  HIVE_ERR_SERVER_UNREACHABLE: { status: 503, message: 'The Hive server is not reachable' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -16,6 +16,14 @@ const FINAL = new Set(['completed', 'failed', 'cancelled', 'rolled_back', 'rollb
 /** A small client of the HTTP API (CONTRACT §6, §10). Errors keep the server's code. */
 export class HiveClient {
   private readonly url: string;
+  get baseUrl(): string {
+    return this.url;
+  }
+
+  get token(): string | undefined {
+    return this.opts.token;
+  }
+
   constructor(private readonly opts: HiveClientOptions = {}) {
     this.url = (opts.url ?? process.env.HIVE_URL ?? 'http://127.0.0.1:4483').replace(/\/$/, '');
   }
@@ -35,7 +43,17 @@ export class HiveClient {
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
-    const data = text ? JSON.parse(text) : undefined;
+    let data: any;
+    try {
+      data = text ? JSON.parse(text) : undefined;
+    } catch {
+      data = {
+        error: {
+          code: 'HIVE_ERR_INTERNAL',
+          message: `the server answered ${res.status} with a body that is not JSON`,
+        },
+      };
+    }
     if (!res.ok) {
       const e = data?.error;
       const code =
