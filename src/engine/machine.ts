@@ -91,10 +91,22 @@ export class WorkflowMachine {
     if (wf.status !== 'running' && wf.status !== 'compensating') return;
     const compensating = wf.status === 'compensating';
     const phase = [...wf.tasks.values()].filter((t) => (t.compensationOf !== null) === compensating);
-    for (const task of phase) {
-      if (task.status !== 'pending' || task.notBefore !== null) continue;
-      const ready = task.dependsOn.every((d) => wf.tasks.get(d)?.status === 'completed');
-      if (ready) this.queue(wf, task);
+    const ready = phase.filter(
+      (t) =>
+        t.status === 'pending' &&
+        t.notBefore === null &&
+        t.dependsOn.every((d) => wf.tasks.get(d)?.status === 'completed'),
+    );
+    if (!compensating && ready.length > 0 && this.budgetSpent(wf)) {
+      // The budget stops further dispatch; undoing what was done (compensation) is still allowed.
+      this.failWorkflow(wf, {
+        code: 'HIVE_ERR_RUNNER_BUDGET',
+        message: `workflow budget of $${wf.budgetUsd} spent ($${this.spentUsd(wf).toFixed(4)})`,
+      });
+      return;
+    }
+    for (const task of ready) {
+      this.queue(wf, task);
     }
     if (phase.every((t) => t.status === 'completed')) {
       if (compensating) {
@@ -311,6 +323,16 @@ export class WorkflowMachine {
     }
   }
 
+  spentUsd(wf: WorkflowState): number {
+    let sum = 0;
+    for (const t of wf.tasks.values()) sum += t.usage?.costUsd ?? 0;
+    return sum;
+  }
+
+  private budgetSpent(wf: WorkflowState): boolean {
+    return wf.budgetUsd !== null && this.spentUsd(wf) >= wf.budgetUsd;
+  }
+
   private afterFinalFailure(wf: WorkflowState, task: TaskState): void {
     const error = {
       code: task.error?.code ?? 'HIVE_ERR_TASK_FAILED',
@@ -324,9 +346,18 @@ export class WorkflowMachine {
       return;
     }
     if (wf.status !== 'running') return;
+    this.failWorkflow(wf, error, task);
+  }
+
+  /** Ends the running phase: others stop, and completed tasks are compensated (newest first) if they can be. */
+  private failWorkflow(
+    wf: WorkflowState,
+    error: { code: string; message: string; taskId?: string },
+    cause: TaskState | null = null,
+  ): void {
     wf.error = error;
     wf.dirty = true;
-    this.stopOthers(wf, task, 'skipped');
+    this.stopOthers(wf, cause, 'skipped');
     const toUndo = [...wf.tasks.values()]
       .filter((t) => t.status === 'completed' && t.compensate && t.compensationOf === null)
       .sort((a, b) => (b.completedOrder ?? 0) - (a.completedOrder ?? 0));

@@ -8,7 +8,7 @@ import { REDIS_URL } from '../helpers/redis.js';
 
 const config = {
   agents: {
-    backend_agent: { capabilities: ['api_creation', 'api_revert'], runner: 'sdk', instances: 0, retries: 2 },
+    backend_agent: { capabilities: ['api_creation', 'api_revert', 'costly'], runner: 'sdk', instances: 0, retries: 2 },
     frontend_agent: {
       capabilities: ['ui_integration', 'flaky', 'fail', 'slow'],
       runner: 'sdk',
@@ -40,6 +40,7 @@ describe.each(DATABASE_KINDS)('engine with SDK agents on %s and real Redis', (_k
         name: 'backend_agent',
         handle: async (task, ctx) => {
           ctx.log.info(`building ${task.type}`);
+          if (task.type === 'costly') ctx.reportUsage({ inputTokens: 100, outputTokens: 50, costUsd: 0.3 });
           return { built: task.type, input: task.input };
         },
       }),
@@ -234,6 +235,20 @@ describe.each(DATABASE_KINDS)('engine with SDK agents on %s and real Redis', (_k
     const overlapping = spans.some(([s1, e1], i) => spans.some(([s2], j) => i !== j && s2 >= s1 && s2 < e1));
     const queuedTogether = new Set(mids.map((m) => byId.get(m.id)!.queued_at!.getTime())).size;
     expect(overlapping || queuedTogether === 1).toBe(true);
+  });
+
+  it('stops dispatching once the workflow budget is spent, with usage stored per task', async () => {
+    const res = await submitWorkflow(
+      h.deps,
+      { budgetUsd: 0.5, tasks: [{ id: 'a', type: 'costly' }, { id: 'b', type: 'costly' }, { id: 'c', type: 'costly' }] },
+      { correlationId: 'sdk-budget' },
+    );
+    const wf = await waitForWorkflow(h, res.id);
+    expect(wf.status).toBe('failed');
+    expect((wf.error as { code: string }).code).toBe('HIVE_ERR_RUNNER_BUDGET');
+    const tasks = await h.deps.db.selectFrom('tasks').selectAll().where('workflow_id', '=', res.id).orderBy('position').execute();
+    expect(tasks.map((t) => t.status)).toEqual(['completed', 'completed', 'skipped']);
+    expect(tasks[0]!.usage).toEqual({ inputTokens: 100, outputTokens: 50, costUsd: 0.3 });
   });
 
   it('dead-letters a malformed task entry and keeps working', async () => {
