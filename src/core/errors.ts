@@ -13,7 +13,7 @@ export const ERROR_CODES = {
   HIVE_ERR_CONFIG_INVALID: { status: 500, message: 'Invalid configuration file' },
   HIVE_ERR_VALIDATION: { status: 400, message: 'Invalid request' },
   HIVE_ERR_SPEC_INVALID: { status: 400, message: 'Invalid workflow spec' },
-  HIVE_ERR_SPEC_TOO_LARGE: { status: 413, message: 'Workflow spec too large' },
+  HIVE_ERR_SPEC_TOO_LARGE: { status: 400, message: 'Workflow spec over 1 MiB' },
   HIVE_ERR_CORRELATION_ID_INVALID: { status: 400, message: 'Invalid X-Correlation-ID header' },
   HIVE_ERR_CURSOR_INVALID: { status: 400, message: 'Invalid cursor' },
   HIVE_ERR_BODY_INVALID: { status: 400, message: 'Invalid request body' },

@@ -1,0 +1,91 @@
+import { sql } from 'kysely';
+import { COORDINATOR_GROUP } from '../../bus/keys.js';
+import { currentVersion, headVersion } from '../../store/migrator.js';
+import { queueDepth, queuePending, registry } from '../../telemetry/metrics.js';
+import type { ApiContext, App } from '../context.js';
+
+type Check = { status: 'pass' | 'warn' | 'fail'; output?: string; observedValue?: unknown };
+
+async function timed<T>(fn: () => Promise<T>, ms = 2_000): Promise<T> {
+  return Promise.race([
+    fn(),
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
+  ]);
+}
+
+/** /health: liveness only. /ready: dependencies (health+json), 503 on fail and while starting or draining. /metrics. */
+export function healthRoutes(app: App, ctx: ApiContext): void {
+  app.get('/health', { schema: { tags: ['health'], summary: 'Liveness' } }, async () => ({ status: 'pass' }));
+
+  app.get(
+    '/ready',
+    { schema: { tags: ['health'], summary: 'Readiness (application/health+json)' } },
+    async (_req, reply) => {
+      const checks: Record<string, Check> = {};
+      const head = headVersion();
+      await Promise.all([
+        timed(() => sql`SELECT 1`.execute(ctx.deps.db)).then(
+          () => (checks.postgres = { status: 'pass' }),
+          (e) => (checks.postgres = { status: 'fail', output: String((e as Error).message) }),
+        ),
+        timed(() => ctx.deps.redis.ping()).then(
+          () => (checks.redis = { status: 'pass' }),
+          (e) => (checks.redis = { status: 'fail', output: String((e as Error).message) }),
+        ),
+        timed(() => currentVersion(ctx.deps.db)).then(
+          (v) =>
+            (checks.migrations =
+              v === head
+                ? { status: 'pass', observedValue: v }
+                : {
+                    status: 'fail',
+                    observedValue: v,
+                    output: `schema at ${v}, head is ${head}: run hive migrate up`,
+                  }),
+          (e) => (checks.migrations = { status: 'fail', output: String((e as Error).message) }),
+        ),
+        timed(async () => {
+          const groups = (await ctx.deps.redis.xinfo('GROUPS', ctx.deps.keys.results())) as unknown[][];
+          return groups.some((g) => g[1] === COORDINATOR_GROUP);
+        }).then(
+          (ok) =>
+            (checks.consumerGroups = ok
+              ? { status: 'pass' }
+              : { status: 'warn', output: 'no coordinator group yet: is a coordinator running?' }),
+          () =>
+            (checks.consumerGroups = {
+              status: 'warn',
+              output: 'results stream not created yet: is a coordinator running?',
+            }),
+        ),
+      ]);
+      if (!ctx.state.started) checks.lifecycle = { status: 'fail', output: 'starting' };
+      else if (ctx.state.draining) checks.lifecycle = { status: 'fail', output: 'draining' };
+      const values = Object.values(checks).map((c) => c.status);
+      const status = values.includes('fail') ? 'fail' : values.includes('warn') ? 'warn' : 'pass';
+      return reply
+        .status(status === 'fail' ? 503 : 200)
+        .type('application/health+json')
+        .send({ status, checks });
+    },
+  );
+
+  app.get(
+    '/metrics',
+    { schema: { tags: ['health'], summary: 'Prometheus metrics', hide: true } },
+    async (_req, reply) => {
+      const pipeline = ctx.deps.redis.pipeline();
+      const names = Object.keys(ctx.deps.config.agents);
+      for (const n of names)
+        pipeline.xlen(ctx.deps.keys.agentTasks(n)).xpending(ctx.deps.keys.agentTasks(n), 'workers');
+      const replies = (await pipeline.exec().catch(() => [])) ?? [];
+      names.forEach((n, i) => {
+        const depth = replies[i * 2]?.[1];
+        const pending = replies[i * 2 + 1]?.[1] as [number] | undefined;
+        if (typeof depth === 'number') queueDepth.set({ agent: n }, depth);
+        if (pending) queuePending.set({ agent: n }, Number(pending[0] ?? 0));
+      });
+      return reply.type(registry.contentType).send(await registry.metrics());
+    },
+  );
+}
