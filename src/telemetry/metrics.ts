@@ -1,11 +1,5 @@
-import {
-  Counter,
-  collectDefaultMetrics,
-  Gauge,
-  Histogram,
-  monitorEventLoopDelay,
-  Registry,
-} from 'prom-client';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * Prometheus metrics (`hive_` prefix, base units). Labels never carry IDs: cardinality stays bounded by the

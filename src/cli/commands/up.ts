@@ -64,8 +64,9 @@ export function register(program: Command): void {
         // Loaded only by processes that serve HTTP: agent and coordinator processes start faster without it.
         const { createApiServer } = await import('../../api/server.js');
         const { CommandService } = await import('../../commands/service.js');
-        const commands = new CommandService({ config: runtime.config });
-        const api = await createApiServer({ deps, env: runtime.env, commands });
+        const { builtinOperations } = await import('../../api/builtins.js');
+        const commands = new CommandService({ config: runtime.config, builtins: builtinOperations(deps) });
+        const api = await createApiServer({ deps, env: runtime.env, commands, redisUrl: runtime.redisUrl });
         const port = opts.port ?? runtime.env.HIVE_PORT;
         const address = await api.start(runtime.env.HIVE_HOST, port);
         stops.unshift(async () => {
