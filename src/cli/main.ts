@@ -4,7 +4,9 @@ import { isHiveError } from '../core/errors.js';
 import { register as registerAgent } from './commands/agent.js';
 import { register as registerCmd } from './commands/cmd.js';
 import { register as registerCompletion } from './commands/completion.js';
+import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerInspect } from './commands/inspect.js';
+import { register as registerMigrate } from './commands/migrate.js';
 import { register as registerRun } from './commands/run.js';
 import { register as registerUp } from './commands/up.js';
 
@@ -19,6 +21,8 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerRun,
   registerCmd,
   registerInspect,
+  registerDoctor,
+  registerMigrate,
   registerCompletion,
 ];
 

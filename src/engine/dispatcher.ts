@@ -110,9 +110,13 @@ export class Dispatcher {
   private async record(batch: Sent[]): Promise<void> {
     let events: HiveEvent[] = [];
     try {
-      events = await this.deps.db
-        .transaction()
-        .execute(async (tx) => insertEvents(tx, await recordSends(tx, batch)));
+      events = await this.deps.db.transaction().execute(async (tx) => {
+        await lockWorkflows(
+          tx,
+          batch.map((s) => s.item.workflowId),
+        );
+        return insertEvents(tx, await recordSends(tx, batch));
+      });
     } catch (err) {
       // Unrecorded sends are resent by the outbox sweep if their task has not started by then.
       this.deps.logger.warn({ err, sends: batch.length }, 'recording dispatches failed');

@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   /** Open (and migrate to head) the database; agents need only Redis. */
   needDb?: boolean;
   needRedis?: boolean;
+  /** Migrate the database to head when opening it (default true; `hive migrate` opens it without). */
+  migrate?: boolean;
   logger?: Logger;
 }
 
@@ -50,7 +52,7 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
   if (opts.needDb) {
     store = await openStore({ url: env.HIVE_DATABASE_URL, pgliteDir: path.join(env.HIVE_HOME, 'pgdata') });
     closers.unshift(() => store!.close());
-    await migrateUp(store.db);
+    if (opts.migrate !== false) await migrateUp(store.db);
   }
   return {
     env,
