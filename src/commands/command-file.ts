@@ -52,7 +52,7 @@ export function parseCommandFile(name: string, file: string, text: string): Pars
   let front: Record<string, unknown> = {};
   if (frontText) {
     const counter = new LineCounter();
-    const doc = parseDocument(frontText, { lineCounter: counter, prettyErrors: false });
+    const doc = parseDocument(frontText, { lineCounter: counter, prettyErrors: true });
     for (const e of doc.errors)
       at((e.linePos?.[0]?.line ?? 0) + 1, `frontmatter: ${e.message.split('\n')[0]}`);
     if (doc.errors.length === 0) {

@@ -134,7 +134,7 @@ function lineOf(
 /** Parses YAML text, reporting YAML syntax errors and schema problems together with file, line and key. */
 export function parseConfigText(text: string, file: string): HiveConfig {
   const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
   const name = path.basename(file);
   const problems: Problem[] = doc.errors.map((e) => {
     const line = e.linePos?.[0]?.line;

@@ -204,7 +204,7 @@ export function parseSpecText(text: string, file = 'spec'): unknown {
   if (Buffer.byteLength(text, 'utf8') > MAX_SPEC_BYTES) {
     throw new HiveError('HIVE_ERR_SPEC_TOO_LARGE', `${file}: the spec is over 1 MiB`);
   }
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     fail(
       doc.errors.map((e) => ({

@@ -8,7 +8,12 @@ import { REDIS_URL } from '../helpers/redis.js';
 
 const config = {
   agents: {
-    backend_agent: { capabilities: ['api_creation', 'api_revert', 'costly'], runner: 'sdk', instances: 0, retries: 2 },
+    backend_agent: {
+      capabilities: ['api_creation', 'api_revert', 'costly'],
+      runner: 'sdk',
+      instances: 0,
+      retries: 2,
+    },
     frontend_agent: {
       capabilities: ['ui_integration', 'flaky', 'fail', 'slow'],
       runner: 'sdk',
@@ -240,13 +245,25 @@ describe.each(DATABASE_KINDS)('engine with SDK agents on %s and real Redis', (_k
   it('stops dispatching once the workflow budget is spent, with usage stored per task', async () => {
     const res = await submitWorkflow(
       h.deps,
-      { budgetUsd: 0.5, tasks: [{ id: 'a', type: 'costly' }, { id: 'b', type: 'costly' }, { id: 'c', type: 'costly' }] },
+      {
+        budgetUsd: 0.5,
+        tasks: [
+          { id: 'a', type: 'costly' },
+          { id: 'b', type: 'costly' },
+          { id: 'c', type: 'costly' },
+        ],
+      },
       { correlationId: 'sdk-budget' },
     );
     const wf = await waitForWorkflow(h, res.id);
     expect(wf.status).toBe('failed');
     expect((wf.error as { code: string }).code).toBe('HIVE_ERR_RUNNER_BUDGET');
-    const tasks = await h.deps.db.selectFrom('tasks').selectAll().where('workflow_id', '=', res.id).orderBy('position').execute();
+    const tasks = await h.deps.db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('workflow_id', '=', res.id)
+      .orderBy('position')
+      .execute();
     expect(tasks.map((t) => t.status)).toEqual(['completed', 'completed', 'skipped']);
     expect(tasks[0]!.usage).toEqual({ inputTokens: 100, outputTokens: 50, costUsd: 0.3 });
   });
