@@ -70,8 +70,10 @@ export async function followWorkflow(
       live ? 250 : 1_000,
     );
     await new Promise<void>((resolve) => {
+      // after: 0 replays this workflow's events from PostgreSQL first, so nothing before the subscription is missed.
       void followEvents(client, {
         filters: { workflowId: id },
+        after: 0,
         signal: stop.signal,
         onEvent: (e) => {
           print(applyEvent(view, e));

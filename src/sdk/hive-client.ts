@@ -37,11 +37,22 @@ export class HiveClient {
     const h: Record<string, string> = { ...headers };
     if (body !== undefined) h['content-type'] = 'application/json';
     if (this.opts.token) h.authorization = `Bearer ${this.opts.token}`;
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      headers: h,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}${path}`, {
+        method,
+        headers: h,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (err) {
+      throw new HiveError(
+        'HIVE_ERR_SERVER_UNREACHABLE',
+        `the Hive server is not reachable at ${this.url}: start it with \`npm start\`, or set HIVE_URL`,
+        {
+          cause: err,
+        },
+      );
+    }
     const text = await res.text();
     let data: any;
     try {
@@ -58,7 +69,13 @@ export class HiveClient {
       const e = data?.error;
       const code =
         typeof e?.code === 'string' && e.code.startsWith('HIVE_ERR_') ? e.code : 'HIVE_ERR_INTERNAL';
-      throw new HiveError(code, e?.message ?? `HTTP ${res.status}`, { details: e?.details });
+      const hint =
+        res.status === 401
+          ? ' (the server needs a token: set HIVE_API_TOKEN)'
+          : res.status === 403
+            ? ' (this token may not do that)'
+            : '';
+      throw new HiveError(code, `${e?.message ?? `HTTP ${res.status}`}${hint}`, { details: e?.details });
     }
     return data as T;
   }
