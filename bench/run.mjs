@@ -7,7 +7,10 @@ import * as scenarios from './scenarios.mjs';
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 const size = (full, small) => (quick ? small : full);
 const plan = {
   throughput: () => scenarios.throughput({ workflows: size(10_000, 2_000) }),
@@ -25,7 +28,10 @@ for (const [name, fn] of Object.entries(plan)) {
   if (only && !only.includes(name)) continue;
   const t0 = Date.now();
   result.scenarios[name] = await fn();
-  if (!json) console.log(`${name} (${((Date.now() - t0) / 1000).toFixed(1)} s): ${JSON.stringify(result.scenarios[name], null, 2)}`);
+  if (!json)
+    console.log(
+      `${name} (${((Date.now() - t0) / 1000).toFixed(1)} s): ${JSON.stringify(result.scenarios[name], null, 2)}`,
+    );
 }
 if (json) console.log(JSON.stringify(result, null, 2));
 process.exit(0);

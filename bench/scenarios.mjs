@@ -1,6 +1,7 @@
 // The benchmark scenarios of issue 9. Each returns a plain object of figures.
-import { summarize, sleep } from './lib/common.mjs';
+
 import { startBullmqSystem } from './lib/bullmq-system.mjs';
+import { sleep, summarize } from './lib/common.mjs';
 import { startHiveSystem, TWO_STEP } from './lib/hive-system.mjs';
 
 const BATCH = 100;
@@ -11,7 +12,10 @@ async function hiveThroughput(n, opts = {}) {
     const ids = [];
     const t0 = performance.now();
     for (let i = 0; i < n; i += BATCH) {
-      const res = await hive.submit(Array.from({ length: Math.min(BATCH, n - i) }, () => TWO_STEP), `bench-tp-${i}`);
+      const res = await hive.submit(
+        Array.from({ length: Math.min(BATCH, n - i) }, () => TWO_STEP),
+        `bench-tp-${i}`,
+      );
       for (const r of res) ids.push(r.id);
     }
     await hive.waitAll(ids);
@@ -77,7 +81,14 @@ export async function latency({ rates = [200, 1000], seconds = 10 } = {}) {
     const hive = await startHiveSystem();
     let h;
     try {
-      h = await offered(hive, rate, seconds, async (count) => (await hive.submit(Array.from({ length: count }, () => TWO_STEP), 'bench-lat')).map((r) => r.id));
+      h = await offered(hive, rate, seconds, async (count) =>
+        (
+          await hive.submit(
+            Array.from({ length: count }, () => TWO_STEP),
+            'bench-lat',
+          )
+        ).map((r) => r.id),
+      );
     } finally {
       await hive.stop();
     }
@@ -98,7 +109,14 @@ export async function dispatch({ rate = 500, seconds = 10 } = {}) {
   const hive = await startHiveSystem();
   try {
     const one = { tasks: [{ type: 'api_creation', agent: 'backend_agent' }] };
-    await offered(hive, rate, seconds, async (count) => (await hive.submit(Array.from({ length: count }, () => one), 'bench-dispatch')).map((r) => r.id));
+    await offered(hive, rate, seconds, async (count) =>
+      (
+        await hive.submit(
+          Array.from({ length: count }, () => one),
+          'bench-dispatch',
+        )
+      ).map((r) => r.id),
+    );
     return { rate, queuedToStartedMs: summarize(hive.startedAtByTask) };
   } finally {
     await hive.stop();
@@ -110,14 +128,18 @@ export async function soak({ tasks = 100_000 } = {}) {
   const hive = await startHiveSystem();
   try {
     const samples = [];
-    const sample = async (phase) => samples.push({ phase, redisBytes: await hive.redisMemory(), postgresBytes: await hive.dbSize() });
+    const sample = async (phase) =>
+      samples.push({ phase, redisBytes: await hive.redisMemory(), postgresBytes: await hive.dbSize() });
     await sample('before');
     const workflows = Math.ceil(tasks / 2);
     const step = Math.max(BATCH, Math.floor(workflows / 10));
     for (let done = 0; done < workflows; done += step) {
       const ids = [];
       for (let i = done; i < Math.min(workflows, done + step); i += BATCH) {
-        const res = await hive.submit(Array.from({ length: Math.min(BATCH, Math.min(workflows, done + step) - i) }, () => TWO_STEP), 'bench-soak');
+        const res = await hive.submit(
+          Array.from({ length: Math.min(BATCH, Math.min(workflows, done + step) - i) }, () => TWO_STEP),
+          'bench-soak',
+        );
         ids.push(...res.map((r) => r.id));
       }
       await hive.waitAll(ids);
@@ -126,7 +148,12 @@ export async function soak({ tasks = 100_000 } = {}) {
     await sleep(1000);
     await sample('after');
     const redis = samples.map((s) => s.redisBytes);
-    return { tasks: workflows * 2, samples, redisGrowthBytes: redis.at(-1) - redis[0], redisMaxBytes: Math.max(...redis) };
+    return {
+      tasks: workflows * 2,
+      samples,
+      redisGrowthBytes: redis.at(-1) - redis[0],
+      redisMaxBytes: Math.max(...redis),
+    };
   } finally {
     await hive.stop();
   }
@@ -143,5 +170,9 @@ export async function scale({ workflows = 10_000 } = {}) {
 export async function overhead({ workflows = 5_000 } = {}) {
   const off = await hiveThroughput(workflows, { logLevel: 'silent' });
   const on = await hiveThroughput(workflows, { logLevel: 'info' });
-  return { silent: off, info: on, costPercent: round((1 - on.workflowsPerSecond / off.workflowsPerSecond) * 100) };
+  return {
+    silent: off,
+    info: on,
+    costPercent: round((1 - on.workflowsPerSecond / off.workflowsPerSecond) * 100),
+  };
 }

@@ -17,7 +17,11 @@ export async function startBullmqSystem({ concurrency = 50 } = {}) {
   await events.waitUntilReady();
   const completedAt = new Map();
   events.on('completed', ({ jobId }) => completedAt.set(jobId, performance.now()));
-  const workers = fork(path.join(ROOT, 'bench/lib/bullmq-workers-process.mjs'), [prefix, String(concurrency)], { stdio: 'inherit' });
+  const workers = fork(
+    path.join(ROOT, 'bench/lib/bullmq-workers-process.mjs'),
+    [prefix, String(concurrency)],
+    { stdio: 'inherit' },
+  );
   await new Promise((resolve) => workers.on('message', (m) => m === 'ready' && resolve()));
   let n = 0;
   return {
@@ -29,7 +33,9 @@ export async function startBullmqSystem({ concurrency = 50 } = {}) {
           queueName: 'frontend',
           data: { n: n++ },
           opts: { removeOnComplete: true },
-          children: [{ name: 'api_creation', queueName: 'backend', data: {}, opts: { removeOnComplete: true } }],
+          children: [
+            { name: 'api_creation', queueName: 'backend', data: {}, opts: { removeOnComplete: true } },
+          ],
         })),
       );
       return jobs.map((j) => j.job.id);

@@ -4,7 +4,10 @@ import { Worker } from 'bullmq';
 const [prefix, concurrency] = process.argv.slice(2);
 const connection = { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null };
 const opts = { connection, prefix, concurrency: Number(concurrency), drainDelay: 1 };
-const workers = [new Worker('backend', async () => ({ ok: true }), opts), new Worker('frontend', async () => ({ ok: true }), opts)];
+const workers = [
+  new Worker('backend', async () => ({ ok: true }), opts),
+  new Worker('frontend', async () => ({ ok: true }), opts),
+];
 await Promise.all(workers.map((w) => w.waitUntilReady()));
 process.send?.('ready');
 process.on('message', async (m) => {

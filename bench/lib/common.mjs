@@ -16,7 +16,13 @@ export function percentile(sorted, p) {
 export function summarize(values) {
   const s = [...values].sort((a, b) => a - b);
   const r = (v) => (v === null ? null : Math.round(v * 100) / 100);
-  return { n: s.length, p50: r(percentile(s, 50)), p99: r(percentile(s, 99)), p999: r(percentile(s, 99.9)), max: r(s.at(-1) ?? null) };
+  return {
+    n: s.length,
+    p50: r(percentile(s, 50)),
+    p99: r(percentile(s, 99)),
+    p999: r(percentile(s, 99.9)),
+    max: r(s.at(-1) ?? null),
+  };
 }
 
 export async function machine(redis) {
@@ -36,7 +42,9 @@ export async function machine(redis) {
     postgres: pgVersion,
     commit: (() => {
       try {
-        return execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+        return execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] })
+          .toString()
+          .trim();
       } catch {
         return null;
       }

@@ -2,7 +2,7 @@
 // listener that sees each workflow end the way a client would (the capped live stream).
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +38,12 @@ function waitForMessage(child, message) {
   });
 }
 
-export async function startHiveSystem({ concurrency = 50, coordinators = 1, logLevel = 'silent', agentLogs = false } = {}) {
+export async function startHiveSystem({
+  concurrency = 50,
+  coordinators = 1,
+  logLevel = 'silent',
+  agentLogs = false,
+} = {}) {
   const db = await tempDatabase();
   const store = await openStore({ url: db.url, poolSize: 10 });
   await migrateUp(store.db);
@@ -65,17 +70,27 @@ export async function startHiveSystem({ concurrency = 50, coordinators = 1, logL
     for (let i = 0; i < coordinators; i++) {
       coordProcs.push(
         fork(path.join(ROOT, 'bin/hive'), ['up', '--role', 'coordinator', '--config', file], {
-          env: { ...process.env, HIVE_KEY_PREFIX: prefix, HIVE_DATABASE_URL: db.url, HIVE_REDIS_URL: REDIS_URL, HIVE_LOG_LEVEL: 'warn' },
+          env: {
+            ...process.env,
+            HIVE_KEY_PREFIX: prefix,
+            HIVE_DATABASE_URL: db.url,
+            HIVE_REDIS_URL: REDIS_URL,
+            HIVE_LOG_LEVEL: 'warn',
+          },
           stdio: 'inherit',
         }),
       );
     }
     await new Promise((r) => setTimeout(r, 1500));
   }
-  const agents = fork(path.join(ROOT, 'bench/lib/hive-agents-process.mjs'), [prefix, String(concurrency), 'backend_agent', 'frontend_agent'], {
-    env: { ...process.env, HIVE_REDIS_URL: REDIS_URL, HIVE_BENCH_AGENT_LOGS: agentLogs ? '1' : '' },
-    stdio: 'inherit',
-  });
+  const agents = fork(
+    path.join(ROOT, 'bench/lib/hive-agents-process.mjs'),
+    [prefix, String(concurrency), 'backend_agent', 'frontend_agent'],
+    {
+      env: { ...process.env, HIVE_REDIS_URL: REDIS_URL, HIVE_BENCH_AGENT_LOGS: agentLogs ? '1' : '' },
+      stdio: 'inherit',
+    },
+  );
   await waitForMessage(agents, 'ready');
 
   // Client view: workflow.completed arrives through the live stream.
@@ -87,14 +102,17 @@ export async function startHiveSystem({ concurrency = 50, coordinators = 1, logL
   const onEvent = [];
   const listen = (async () => {
     while (listening) {
-      const res = await listener.xread('COUNT', 1000, 'BLOCK', 200, 'STREAMS', deps.keys.events(), lastId).catch(() => null);
+      const res = await listener
+        .xread('COUNT', 1000, 'BLOCK', 200, 'STREAMS', deps.keys.events(), lastId)
+        .catch(() => null);
       if (!res) continue;
       for (const [id, fields] of res[0][1]) {
         lastId = id;
         const now = performance.now();
         for (const e of eventsFromStreamFields(fields)) {
           if (e.type === 'workflow.completed') completedAt.set(e.workflowId, now);
-          if (e.type === 'task.started' && typeof e.data?.queuedToStartedMs === 'number') startedAtByTask.push(e.data.queuedToStartedMs);
+          if (e.type === 'task.started' && typeof e.data?.queuedToStartedMs === 'number')
+            startedAtByTask.push(e.data.queuedToStartedMs);
           for (const f of onEvent) f(e, now);
         }
       }
@@ -111,7 +129,10 @@ export async function startHiveSystem({ concurrency = 50, coordinators = 1, logL
     async waitAll(ids, timeoutMs = 600_000) {
       const deadline = Date.now() + timeoutMs;
       while (ids.some((id) => !completedAt.has(id))) {
-        if (Date.now() > deadline) throw new Error(`timed out: ${ids.filter((id) => !completedAt.has(id)).length} workflows not completed`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out: ${ids.filter((id) => !completedAt.has(id)).length} workflows not completed`,
+          );
         await new Promise((r) => setTimeout(r, 5));
       }
     },
@@ -120,7 +141,9 @@ export async function startHiveSystem({ concurrency = 50, coordinators = 1, logL
       return Number(/used_memory:(\d+)/.exec(info)?.[1]);
     },
     async dbSize() {
-      const r = await store.db.selectNoFrom((eb) => eb.fn('pg_database_size', [eb.fn('current_database', [])]).as('s')).executeTakeFirst();
+      const r = await store.db
+        .selectNoFrom((eb) => eb.fn('pg_database_size', [eb.fn('current_database', [])]).as('s'))
+        .executeTakeFirst();
       return Number(r.s);
     },
     async stop() {
@@ -129,7 +152,9 @@ export async function startHiveSystem({ concurrency = 50, coordinators = 1, logL
       agents.send('stop');
       await new Promise((r) => agents.once('exit', r));
       for (const p of coordProcs) p.kill('SIGTERM');
-      await Promise.all(coordProcs.map((p) => new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)))));
+      await Promise.all(
+        coordProcs.map((p) => new Promise((r) => (p.exitCode !== null ? r() : p.once('exit', r)))),
+      );
       if (inProcess) await inProcess.close();
       for (const c of connections) c.disconnect();
       let cursor = '0';

@@ -51,7 +51,10 @@ export async function apiHarness(
       await runAgent({
         ...common,
         name: 'backend_agent',
-        handle: async (t, ctx) => (ctx.log.info(`api for ${JSON.stringify(t.input)}`), { api: true }),
+        handle: async (t, ctx) => {
+          ctx.log.info(`api for ${JSON.stringify(t.input)}`);
+          return { api: true };
+        },
       }),
       await runAgent({
         ...common,
