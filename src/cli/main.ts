@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isHiveError } from '../core/errors.js';
 import { register as registerAgent } from './commands/agent.js';
+import { register as registerBench } from './commands/bench.js';
 import { register as registerCmd } from './commands/cmd.js';
 import { register as registerCompletion } from './commands/completion.js';
 import { register as registerDoctor } from './commands/doctor.js';
@@ -23,6 +24,7 @@ const COMMANDS: ((program: Command) => void)[] = [
   registerInspect,
   registerDoctor,
   registerMigrate,
+  registerBench,
   registerCompletion,
 ];
 

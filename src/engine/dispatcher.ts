@@ -92,7 +92,9 @@ export class Dispatcher {
    * Hands the unrecorded sends to a unit of work that records them in its own transaction, before its own
    * events: a task's `task.dispatched` then precedes its `task.started` in sequence order.
    */
-  take(): Sent[] {
+  async take(): Promise<Sent[]> {
+    // A flush already under way commits first, so this process's dispatch records stay in send order.
+    await this.flushing;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.pending;

@@ -37,7 +37,7 @@ export async function runUnitOfWork(
   prepare?: (tx: Db) => Promise<void>,
 ): Promise<UnitOfWorkResult> {
   const dispatcher = dispatcherFor(deps);
-  const sends = dispatcher.take();
+  const sends = await dispatcher.take();
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await deps.db.transaction().execute(async (tx) => {
