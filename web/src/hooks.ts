@@ -13,8 +13,14 @@ export function useApi<T>(path: string | null, refetchOn?: (e: HiveEvent) => boo
     let timer: number | undefined;
     const load = () =>
       api<T>(path).then(
-        (d) => alive && (setData(d), setError(null)),
-        (e) => alive && setError(String(e.message)),
+        (d) => {
+          if (!alive) return;
+          setData(d);
+          setError(null);
+        },
+        (e) => {
+          if (alive) setError(String(e.message));
+        },
       );
     void load();
     const unsub = refetchOn

@@ -16,29 +16,29 @@ export function Gantt({ bars, now }: { bars: Bar[]; now: number }) {
   const t1 = Math.max(...valid.map((b) => b.end ?? now));
   const span = Math.max(1, t1 - t0);
   return (
-    <div class="gantt" role="table" aria-label="Timeline">
+    <ul class="gantt plain" aria-label="Timeline">
       {valid.map((b, i) => {
         const left = ((b.start - t0) / span) * 100;
         const width = Math.max(0.6, (((b.end ?? now) - b.start) / span) * 100);
         return (
-          <div class="gantt-row" role="row" key={i}>
-            <span class="gantt-label" role="cell">
-              {b.label}
-            </span>
-            <span class="gantt-track" role="cell">
+          <li
+            class="gantt-row"
+            key={i}
+            aria-label={`${b.label}: ${b.status}, ${fmtDuration((b.end ?? now) - b.start)}`}
+          >
+            <span class="gantt-label">{b.label}</span>
+            <span class="gantt-track" aria-hidden="true">
               <span
                 class={`gantt-bar s-${b.status}`}
                 style={{ left: `${left}%`, width: `${width}%` }}
                 title={b.detail}
               />
             </span>
-            <span class="gantt-dur" role="cell">
-              {fmtDuration((b.end ?? now) - b.start)}
-            </span>
-          </div>
+            <span class="gantt-dur">{fmtDuration((b.end ?? now) - b.start)}</span>
+          </li>
         );
       })}
-      <div class="gantt-axis muted">0 — {fmtDuration(span)}</div>
-    </div>
+      <li class="gantt-axis muted">0 — {fmtDuration(span)}</li>
+    </ul>
   );
 }

@@ -18,15 +18,20 @@ export function TaskGraph({ tasks }: { tasks: GraphTask[] }) {
     depth.set(id, v);
     return v;
   };
-  tasks.forEach((t) => d(t.id));
+  for (const t of tasks) d(t.id);
   const layers: GraphTask[][] = [];
-  for (const t of tasks) (layers[depth.get(t.id)!] ??= []).push(t);
+  for (const t of tasks) {
+    const i = depth.get(t.id)!;
+    layers[i] ??= [];
+    layers[i].push(t);
+  }
   const W = 150;
   const H = 46;
   const pos = new Map<string, { x: number; y: number }>();
-  layers.forEach((layer, i) =>
-    layer.forEach((t, j) => pos.set(t.id, { x: 10 + i * (W + 40), y: 10 + j * (H + 14) })),
-  );
+  for (const [i, layer] of layers.entries()) {
+    for (const [j, t] of (layer ?? []).entries())
+      pos.set(t.id, { x: 10 + i * (W + 40), y: 10 + j * (H + 14) });
+  }
   const width = 20 + layers.length * (W + 40);
   const height = 20 + Math.max(1, ...layers.map((l) => l.length)) * (H + 14);
   return (
