@@ -1,4 +1,4 @@
-import { render } from 'preact';
+import { type JSX, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { tokenPrompt } from './api';
 import { live } from './live';
@@ -42,7 +42,6 @@ function TokenPrompt() {
           API token{' '}
           <input
             type="password"
-            autoFocus
             value={value}
             onInput={(e) => setValue((e.target as HTMLInputElement).value)}
           />
@@ -59,7 +58,7 @@ function App() {
   useEffect(() => live.onStatus(setConnected), []);
   useEffect(() => live.start(), []);
   const [, route, arg] = /^#\/([a-z-]*)\/?(.*)$/.exec(hash) ?? [];
-  let page;
+  let page: JSX.Element;
   if (route === 'workflows' && arg) page = <Workflow id={decodeURIComponent(arg)} />;
   else if (route === 'workflows') page = <Workflows />;
   else if (route === 'correlation') page = <Correlation cid={arg ? decodeURIComponent(arg) : null} />;
