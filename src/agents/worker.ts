@@ -27,6 +27,8 @@ import type { EngineConfig } from '../core/config-file.js';
 import { newContext, runInContext, traceparentOf } from '../core/context.js';
 import { newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
+import { parseTraceparent } from '../core/traceparent.js';
+import { recordSpan, SpanKind } from '../telemetry/tracing.js';
 import type { LogLevel, Runner, RunnerOutcome } from './runner.js';
 
 export interface AgentWorkerOptions {
@@ -419,6 +421,24 @@ export class AgentWorker {
       clearTimeout(timeout);
     }
     flush();
+    const parent = parseTraceparent(env.tp);
+    recordSpan({
+      name: `task ${env.payload.type}`,
+      traceId: parent?.traceId,
+      parentSpanId: parent?.spanId,
+      startMs: started,
+      endMs: Date.now(),
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'hive.agent': this.opts.name,
+        'hive.instance': this.instanceId,
+        'hive.workflow_id': env.wf,
+        'hive.task_id': env.task,
+        'hive.attempt': env.attempt,
+        'hive.correlation_id': env.cid,
+      },
+      error: outcome.ok ? undefined : outcome.error.message,
+    });
     // Released at shutdown: no result and no ack, so another instance takes the entry over.
     if (run.abort.signal.reason === 'shutdown') return;
     const result: Payload<'result'> = { ...who, ok: outcome.ok, durationMs: Date.now() - started };

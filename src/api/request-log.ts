@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { parseTraceparent } from '../core/traceparent.js';
 import type { Db } from '../store/database.js';
 import { httpDuration } from '../telemetry/metrics.js';
+import { recordSpan, SpanKind } from '../telemetry/tracing.js';
 
 interface RequestRow {
   ts: Date;
@@ -35,6 +37,21 @@ export function requestLogPlugin(app: FastifyInstance, db: Db): { flush(): Promi
     const route = req.routeOptions.url ?? 'unmatched';
     const durationMs = reply.elapsedTime;
     httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, durationMs / 1000);
+    const tp = req.headers.traceparent;
+    recordSpan({
+      name: `${req.method} ${route}`,
+      traceId: req.hive?.traceId,
+      parentSpanId: parseTraceparent(Array.isArray(tp) ? tp[0] : tp)?.spanId,
+      startMs: Date.now() - durationMs,
+      endMs: Date.now(),
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': req.method,
+        'http.route': route,
+        'http.response.status_code': reply.statusCode,
+        'hive.correlation_id': req.hive?.correlationId,
+      },
+    });
     if (route !== '/metrics' && route !== '/health') {
       buffer.push({
         ts: new Date(),

@@ -3,6 +3,7 @@ import { encode } from '../bus/envelope.js';
 import { newSpanId, newTraceId } from '../core/ids.js';
 import { formatTraceparent } from '../core/traceparent.js';
 import type { Db } from '../store/database.js';
+import { recordSpan, SpanKind } from '../telemetry/tracing.js';
 import type { EngineDeps } from './deps.js';
 import { type EventDraft, type HiveEvent, insertEvents, publishEvents } from './events.js';
 import { lockWorkflows } from './workflow-repo.js';
@@ -64,8 +65,23 @@ export class Dispatcher {
       pipeline.xadd(this.deps.keys.agentTasks(item.agent), '*', ...fields);
     }
     const replies = (await pipeline.exec()) ?? [];
+    const sentAt = Date.now();
     replies.forEach(([err, id], i) => {
       const item = items[i]!;
+      recordSpan({
+        name: `dispatch ${item.type}`,
+        traceId: item.traceId,
+        startMs: now,
+        endMs: sentAt,
+        kind: SpanKind.PRODUCER,
+        attributes: {
+          'hive.workflow_id': item.workflowId,
+          'hive.task_id': item.taskId,
+          'hive.agent': item.agent,
+          'hive.attempt': item.attempt,
+        },
+        error: err ? String(err) : undefined,
+      });
       if (err || typeof id !== 'string') {
         this.deps.logger.warn(
           { err, workflowId: item.workflowId, taskId: item.taskId },

@@ -1,12 +1,13 @@
 import { currentContext } from '../core/context.js';
 import type { Db } from '../store/database.js';
+import { recordSpan } from '../telemetry/tracing.js';
 import type { EngineDeps } from './deps.js';
 import { type DispatchItem, dispatcherFor, recordSends } from './dispatcher.js';
 import { Effects } from './effects.js';
 import { type HiveEvent, insertEvents, publishEvents } from './events.js';
 import { WorkflowMachine } from './machine.js';
 import type { Router } from './router.js';
-import type { WorkflowState } from './state.js';
+import { FINAL_WORKFLOW_STATUSES, type WorkflowState } from './state.js';
 import { isRetryableTxError, loadWorkflowsForUpdate, persistWorkflows } from './workflow-repo.js';
 
 export type Mutator = (
@@ -58,6 +59,21 @@ export async function runUnitOfWork(
         return { fx, events, workflows };
       });
       await afterCommit(deps, result.fx, result.events);
+      for (const wf of result.workflows.values()) {
+        if (!wf.dirty || !FINAL_WORKFLOW_STATUSES.has(wf.status) || !wf.startedAt) continue;
+        recordSpan({
+          name: `workflow ${wf.name ?? wf.id}`,
+          traceId: wf.traceId,
+          startMs: wf.startedAt.getTime(),
+          endMs: (wf.finishedAt ?? new Date()).getTime(),
+          attributes: {
+            'hive.workflow_id': wf.id,
+            'hive.correlation_id': wf.correlationId,
+            'hive.status': wf.status,
+          },
+          error: wf.error?.message,
+        });
+      }
       return result;
     } catch (err) {
       if (attempt < MAX_TX_ATTEMPTS && isRetryableTxError(err)) continue;

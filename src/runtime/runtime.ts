@@ -7,6 +7,7 @@ import { type HiveConfig, loadConfigFile } from '../core/config-file.js';
 import { createLogger, type Logger, setRootLogger } from '../core/logger.js';
 import { openStore, type Store } from '../store/database.js';
 import { migrateUp } from '../store/migrator.js';
+import { initTracing, shutdownTracing } from '../telemetry/tracing.js';
 
 export interface Runtime {
   readonly env: HiveEnv;
@@ -41,6 +42,10 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
   const logger = opts.logger ?? createLogger({ level: env.HIVE_LOG_LEVEL });
   setRootLogger(logger);
   const closers: (() => Promise<void> | void)[] = [];
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT) {
+    initTracing('hive', env.OTEL_EXPORTER_OTLP_ENDPOINT);
+    closers.push(shutdownTracing);
+  }
   const connections: Redis[] = [];
   let redisUrl = env.HIVE_REDIS_URL ?? 'redis://127.0.0.1:6379';
   if (opts.needRedis !== false) {

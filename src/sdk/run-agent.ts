@@ -3,6 +3,7 @@ import { AgentWorker } from '../agents/worker.js';
 import { Keys } from '../bus/keys.js';
 import { configSchema, type EngineConfig } from '../core/config-file.js';
 import { createLogger, type Logger } from '../core/logger.js';
+import { initTracing } from '../telemetry/tracing.js';
 
 export interface RunAgentOptions {
   name: string;
@@ -26,6 +27,7 @@ export interface RunningAgent {
 /** Runs an agent instance in this process (CONTRACT §10). */
 export async function runAgent(opts: RunAgentOptions): Promise<RunningAgent> {
   const engine = configSchema.shape.engine.parse(opts.engine ?? {});
+  initTracing(`hive-agent:${opts.name}`);
   const worker = new AgentWorker({
     name: opts.name,
     redisUrl: opts.redisUrl ?? process.env.HIVE_REDIS_URL ?? 'redis://127.0.0.1:6379',
