@@ -40,8 +40,11 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       connectionTimeoutMillis: 5_000,
       application_name: 'hive',
     });
-    // An idle client's error (server restart) must not crash the process; the pool replaces it.
+    // A server restart makes every client emit 'error': the pool handles its idle clients, but a client checked
+    // out at that moment (inside a transaction) has no listener and would crash the process. The query in flight
+    // fails on its own and the caller retries; the broken client is discarded on release.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: commentingDialect(new PostgresDialect({ pool })) });
     return { db, kind: 'postgres', location: redactUrl(options.url), close: () => db.destroy() };
   }

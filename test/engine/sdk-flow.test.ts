@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/core/logger.js';
 import { cancelWorkflow } from '../../src/engine/cancel.js';
 import { submitWorkflow } from '../../src/engine/submit.js';
 import { type RunningAgent, runAgent } from '../../src/sdk/index.js';
@@ -38,7 +39,13 @@ describe.each(DATABASE_KINDS)('engine with SDK agents on %s and real Redis', (_k
   beforeAll(async () => {
     h = await engineHarness(config, { db: await createDb() });
     await h.startCoordinator();
-    const common = { redisUrl: REDIS_URL, keyPrefix: h.prefix, engine: config.engine, concurrency: 8 };
+    const common = {
+      redisUrl: REDIS_URL,
+      keyPrefix: h.prefix,
+      engine: config.engine,
+      concurrency: 8,
+      logger: createLogger({ level: 'silent' }),
+    };
     agents.push(
       await runAgent({
         ...common,
