@@ -3,6 +3,7 @@ import type { Redis } from '../bus/redis.js';
 import { sleep } from '../bus/stream-reader.js';
 import type { EngineDeps } from '../engine/deps.js';
 import { eventFromRow, eventsFromStreamFields, type HiveEvent } from '../engine/events.js';
+import { liveClientsDropped } from '../telemetry/metrics.js';
 
 export interface EventFilter {
   correlationId?: string | undefined;
@@ -116,6 +117,7 @@ export class EventHub {
       if (!matches(s.filter, e)) continue;
       if (!s.send(e)) {
         this.subscribers.delete(s);
+        liveClientsDropped.inc();
         s.close('client too slow');
       }
     }
@@ -192,6 +194,7 @@ export class EventHub {
       for (const row of rows) {
         if (!sub.send(eventFromRow(row))) {
           this.subscribers.delete(gate);
+          liveClientsDropped.inc();
           sub.close('client too slow');
           return () => {};
         }

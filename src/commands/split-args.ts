@@ -1,9 +1,20 @@
 import { HiveError } from '../core/errors.js';
 
 /**
+ * The separators a POSIX shell splits on. Unicode spaces (NBSP, U+2028…) are deliberately *not* separators:
+ * they are content a user pasted, and splitting on them would change the text an agent receives.
+ */
+const SEPARATOR = /[ \t\n\r\f\v]/;
+
+/**
  * Splits an argument string with shell-style quoting — 'single', "double", backslash escapes, "" for an
- * empty argument — and nothing else: no variables, no globbing, no command substitution. The text is never
- * given to a shell; `$(…)` or `;` arrive as the literal characters they are.
+ * empty argument — and nothing else: no variables, no globbing, no command substitution, no operators.
+ * The text is never given to a shell, so `$(…)`, `;`, `|` and backticks arrive as the characters they are.
+ *
+ * Differences from sh, each chosen to keep text literal: a trailing lone backslash stays a backslash (sh
+ * would wait for a continuation line), and an escaped newline stays a newline (sh would remove it).
+ * We do not use shell-quote: its parse() expands `$VAR` from the environment and turns `;`, `|`, `>` into
+ * operator objects, both of which change what the user typed.
  */
 export function splitArgs(input: string): string[] {
   const out: string[] = [];
@@ -18,6 +29,7 @@ export function splitArgs(input: string): string[] {
       continue;
     }
     if (quote === '"') {
+      // Inside double quotes sh only lets a backslash escape " \ $ ` and newline; others stay as typed.
       if (c === '"') quote = null;
       else if (c === '\\' && i + 1 < input.length && '"\\$`\n'.includes(input[i + 1]!)) cur += input[++i];
       else cur += c;
@@ -27,9 +39,9 @@ export function splitArgs(input: string): string[] {
       quote = c;
       inArg = true;
     } else if (c === '\\') {
-      if (i + 1 < input.length) cur += input[++i];
+      cur += i + 1 < input.length ? input[++i] : '\\';
       inArg = true;
-    } else if (/\s/.test(c)) {
+    } else if (SEPARATOR.test(c)) {
       if (inArg) out.push(cur);
       cur = '';
       inArg = false;
@@ -42,16 +54,35 @@ export function splitArgs(input: string): string[] {
     throw new HiveError(
       'HIVE_ERR_COMMAND_ARGS',
       `unterminated ${quote === '"' ? 'double' : 'single'} quote in the arguments`,
+      { details: { quote } },
     );
   if (inArg) out.push(cur);
   return out;
 }
 
-/** Splits `/name rest…` into the command name and its raw argument string. */
+const INVOCATION = /^[ \t\n\r\f\v]*\/([A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*)(?:[ \t\n\r\f\v]+([\s\S]*))?$/;
+/** What a command name may look like: file names outside this set are reported, not silently unreachable. */
+export const COMMAND_NAME = /^[A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*$/;
+
+/**
+ * Splits `/name rest…` into the command name and its raw argument string (`$ARGUMENTS`). Surrounding
+ * whitespace is dropped, except a trailing separator that a backslash escapes: that one is part of an argument.
+ */
 export function splitInvocation(text: string): { name: string; rest: string } {
-  const trimmed = text.trim();
-  const m = /^\/([A-Za-z0-9_.-]+(?::[A-Za-z0-9_.-]+)*)(?:\s+([\s\S]*))?$/.exec(trimmed);
+  const m = INVOCATION.exec(text);
   if (!m)
-    throw new HiveError('HIVE_ERR_COMMAND_ARGS', 'a command starts with / and a name, e.g. /feature todo');
-  return { name: m[1]!, rest: m[2]?.trim() ?? '' };
+    throw new HiveError(
+      'HIVE_ERR_COMMAND_ARGS',
+      'a command starts with / and a name, e.g. /feature todo (letters, digits, _ . - and : between namespaces)',
+    );
+  return { name: m[1]!, rest: trimEndUnescaped(m[2] ?? '') };
+}
+
+function trimEndUnescaped(s: string): string {
+  let end = s.length;
+  while (end > 0 && SEPARATOR.test(s[end - 1]!)) end--;
+  let slashes = 0;
+  while (end - slashes - 1 >= 0 && s[end - slashes - 1] === '\\') slashes++;
+  // An odd run of backslashes escapes the first separator after it: keep that one.
+  return slashes % 2 === 1 && end < s.length ? s.slice(0, end + 1) : s.slice(0, end);
 }

@@ -40,6 +40,13 @@ export const envSchema = z.object({
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'expected letters, digits, _ . - (at most 64)')
     .default('hive'),
   HIVE_CORS_ORIGIN: z.string().optional(),
+  /** Unsent bytes an SSE or WebSocket client may fall behind by before it is dropped as too slow. */
+  HIVE_SSE_BUFFER_BYTES: z.coerce
+    .number({ message: 'expected a number of bytes' })
+    .int()
+    .min(1_024)
+    .max(1_073_741_824)
+    .default(1_048_576),
   OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
 });
 

@@ -47,6 +47,12 @@ export const deadLetters = new Counter({
   registers: [registry],
 });
 
+export const liveClientsDropped = new Counter({
+  name: 'hive_live_clients_dropped_total',
+  help: 'SSE and WebSocket clients dropped for reading too slowly',
+  registers: [registry],
+});
+
 export const queueDepth = new Gauge({
   name: 'hive_queue_depth',
   help: 'Entries in an agent task stream (waiting or in progress)',

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/bus/redis.js';
+import { insertEvents, publishEvents } from '../../src/engine/events.js';
 import { submitWorkflows } from '../../src/engine/submit.js';
 import { openStore } from '../../src/store/database.js';
 import { migrateUp } from '../../src/store/migrator.js';
@@ -181,7 +182,9 @@ describe('chaos', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     pg.start();
     await waitAllFinal(store.db, ids, Number(process.env.CHAOS_PG_WAIT ?? 180_000)).catch((err) => {
-      throw new Error(`${err.message}\n${fleet.procs.map((p) => `${p.name} exit=${p.child.exitCode} ${p.output().slice(-1500)}`).join('\n')}`);
+      throw new Error(
+        `${err.message}\n${fleet.procs.map((p) => `${p.name} exit=${p.child.exitCode} ${p.output().slice(-1500)}`).join('\n')}`,
+      );
     });
     const inv = await checkInvariants(store.db, ids);
     expectInvariants(inv);
@@ -349,6 +352,8 @@ describe('chaos', () => {
 
   it('9. a slow SSE reader during a burst is dropped; the server and the work are unaffected', async () => {
     const { deps, fleet, submit } = await setup();
+    // A small bound so the burst outgrows it whatever the kernel's socket buffers hold.
+    fleet.env.HIVE_SSE_BUFFER_BYTES = '65536';
     const port = await freePort();
     fleet.coordinator();
     for (const a of AGENTS) fleet.agent(a);
@@ -370,10 +375,29 @@ describe('chaos', () => {
     slow.write(`GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n`);
     slow.pause();
     const closed = new Promise<boolean>((r) => slow.on('close', () => r(true)));
-    const ids = await submit(WORKFLOWS * 2, 'chaos-9');
+    const ids = await submit(WORKFLOWS, 'chaos-9');
+    // The burst: 12 MB of events on top of the workflows' own, more than the kernel's socket buffers can hide.
+    const blob = 'x'.repeat(4_000);
+    for (let i = 0; i < 30; i++) {
+      const events = await deps.db.transaction().execute((tx) =>
+        insertEvents(
+          tx,
+          Array.from({ length: 100 }, (_, n) => ({
+            type: 'agent.online' as const,
+            correlationId: 'chaos-9-burst',
+            agent: 'backend_agent',
+            data: { n, blob },
+          })),
+        ),
+      );
+      await publishEvents(deps.redis, deps.keys, events);
+    }
     await waitAllFinal(deps.db, ids, 240_000);
     const inv = await checkInvariants(deps.db, ids);
     expectInvariants(inv);
+    // A paused socket reports its close only once its unread bytes are consumed: resume it now and wait.
+    await new Promise((r) => setTimeout(r, 500));
+    slow.resume();
     const dropped = await Promise.race([
       closed,
       new Promise<boolean>((r) => setTimeout(() => r(false), 10_000)),

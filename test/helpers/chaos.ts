@@ -277,11 +277,21 @@ export async function waitAllFinal(db: Db, ids: string[], timeoutMs: number): Pr
       .catch(() => ({ rows: [{ n: -1 }] }));
     if (Number(r.rows[0]!.n) === ids.length) return;
     if (Date.now() > deadline) {
-      const stuck = await sql<{ status: string; wf: string; dispatched: boolean; attempt: number; n: number }>`
+      const stuck = await sql<{
+        status: string;
+        wf: string;
+        dispatched: boolean;
+        attempt: number;
+        n: number;
+      }>`
         SELECT t.status, w.status AS wf, t.dispatched_at IS NOT NULL AS dispatched, t.attempt, count(*)::int AS n
         FROM tasks t JOIN workflows w ON w.id = t.workflow_id
-        WHERE w.id = ANY(${ids}::text[]) AND NOT (w.status = ANY(${FINAL}::text[])) GROUP BY 1, 2, 3, 4`.execute(db);
-      throw new Error(`${ids.length - Number(r.rows[0]!.n)} workflows not final after ${timeoutMs} ms: ${JSON.stringify(stuck.rows)}`);
+        WHERE w.id = ANY(${ids}::text[]) AND NOT (w.status = ANY(${FINAL}::text[])) GROUP BY 1, 2, 3, 4`.execute(
+        db,
+      );
+      throw new Error(
+        `${ids.length - Number(r.rows[0]!.n)} workflows not final after ${timeoutMs} ms: ${JSON.stringify(stuck.rows)}`,
+      );
     }
     await new Promise((res) => setTimeout(res, 250));
   }
@@ -335,7 +345,12 @@ export async function checkInvariants(db: Db, ids: string[]): Promise<Invariants
  * Streams are trimmed behind PostgreSQL: after a run, nothing is left in the task and results streams (entries a
  * killed process held are claimed and deleted within the claim timeout, so this waits up to `timeoutMs`).
  */
-export async function streamBacklog(redis: Redis, keys: Keys, agents: string[], timeoutMs = 30_000): Promise<number> {
+export async function streamBacklog(
+  redis: Redis,
+  keys: Keys,
+  agents: string[],
+  timeoutMs = 30_000,
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let total = await redis.xlen(keys.results());

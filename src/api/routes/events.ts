@@ -5,8 +5,6 @@ import type { HiveEvent } from '../../engine/events.js';
 import type { ApiContext, App } from '../context.js';
 import type { EventFilter } from '../event-hub.js';
 
-/** A client whose unsent bytes exceed this is too slow to read: it is dropped rather than let memory grow. */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const KEEPALIVE_MS = 15_000;
 
 const filters = z.object({
@@ -68,7 +66,8 @@ export function eventRoutes(app: App, ctx: ApiContext): void {
           send(e: HiveEvent) {
             if (closed) return true;
             res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-            return res.writableLength < MAX_BUFFERED_BYTES;
+            // A client whose unsent bytes exceed the bound is too slow to read: dropped rather than let memory grow.
+            return res.writableLength < ctx.env.HIVE_SSE_BUFFER_BYTES;
           },
           close(reason: string) {
             if (!closed) res.write(`: closing (${reason})\n\n`);
@@ -111,7 +110,7 @@ export function eventRoutes(app: App, ctx: ApiContext): void {
           send(e) {
             if (closed) return true;
             socket.send(JSON.stringify(e));
-            return socket.bufferedAmount < MAX_BUFFERED_BYTES;
+            return socket.bufferedAmount < ctx.env.HIVE_SSE_BUFFER_BYTES;
           },
           close(reason) {
             socket.close(1013, reason);
