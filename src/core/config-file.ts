@@ -3,6 +3,7 @@ import path from 'node:path';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { formatProblems, HiveError, type Problem } from './errors.js';
+import { yamlValue } from './yaml-value.js';
 
 /** Agent names become parts of Redis keys and consumer names, so they are kept to a safe alphabet. */
 export const AGENT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -145,7 +146,14 @@ export function parseConfigText(text: string, file: string): HiveConfig {
     };
   });
   if (problems.length === 0) {
-    const parsed = configSchema.safeParse(doc.toJS() ?? {});
+    const value = yamlValue(doc);
+    if (!value.ok) {
+      const problems = [{ path: name, message: value.message }];
+      throw new HiveError('HIVE_ERR_CONFIG_INVALID', formatProblems(`Invalid ${file}`, problems), {
+        details: problems,
+      });
+    }
+    const parsed = configSchema.safeParse(value.value ?? {});
     if (parsed.success) return deepFreeze({ ...parsed.data, file, baseDir: path.dirname(file) });
     for (const issue of parsed.error.issues) {
       const line = lineOf(doc, counter, issue.path);

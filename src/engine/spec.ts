@@ -2,6 +2,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { HiveConfig } from '../core/config-file.js';
 import { formatProblems, HiveError, type Problem } from '../core/errors.js';
+import { yamlValue } from '../core/yaml-value.js';
 
 /**
  * The workflow spec of CONTRACT §5 and every rule it is checked against. Validation collects all problems
@@ -213,5 +214,7 @@ export function parseSpecText(text: string, file = 'spec'): unknown {
       })),
     );
   }
-  return doc.toJS();
+  const value = yamlValue(doc);
+  if (!value.ok) fail([{ path: file, message: value.message }]);
+  return value.value;
 }
