@@ -366,3 +366,15 @@ export function percentiles(values: number[]): { p50: number | null; p99: number
     s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : null;
   return { p50: at(50), p99: at(99), n: s.length };
 }
+
+/** Bytes Redis holds for one key prefix (every stream, heartbeat key and lease of one hive). */
+export async function prefixMemory(redis: Redis, prefix: string): Promise<number> {
+  let total = 0;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const k of keys) total += Number((await redis.memory('USAGE', k)) ?? 0);
+  } while (cursor !== '0');
+  return total;
+}
