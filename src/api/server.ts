@@ -56,8 +56,6 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   const app = Fastify({
     logger: false,
     bodyLimit: 1024 * 1024,
-    // Correlation IDs come from X-Correlation-ID (correlation.ts), not Fastify's own request ids.
-    disableRequestLogging: true,
     return503OnClosing: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -1,9 +1,9 @@
-import { LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
 import type { Problem } from '../core/errors.js';
+import { readFrontmatter } from './frontmatter.js';
 
-/** A parsed command file (Claude Code's format plus Hive's `agent:` and `workflow:` keys, CONTRACT §8). */
+/** A parsed command file: Claude Code's format plus Hive's `agent:` and `workflow:` keys (CONTRACT §8). */
 export interface CommandFile {
+  /** Without the slash: `review`, `git:review`. */
   name: string;
   file: string;
   description?: string;
@@ -12,80 +12,59 @@ export interface CommandFile {
   model?: string;
   agent?: string;
   workflow?: Record<string, unknown>;
-  /** Every frontmatter key, known or not. */
+  /** Every frontmatter key, known or not, as written. */
   frontmatter: Record<string, unknown>;
   body: string;
 }
 
-const frontmatterSchema = z
-  .object({
-    description: z.string().optional(),
-    'argument-hint': z.string().optional(),
-    'allowed-tools': z.union([z.string(), z.array(z.string())]).optional(),
-    model: z.string().optional(),
-    agent: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected an agent name')
-      .optional(),
-    workflow: z.record(z.string(), z.unknown()).optional(),
-  })
-  .passthrough();
-
 export type ParseResult = { ok: true; command: CommandFile } | { ok: false; problems: Problem[] };
 
-/** Parses a command file's text; problems name the file, the line and what is wrong. */
-export function parseCommandFile(name: string, file: string, text: string): ParseResult {
+/**
+ * Claude Code runs `` !`cmd` `` through a shell before sending the prompt. Hive never runs a shell, and
+ * silently sending the text instead would hand the agent a prompt without the output it expects, so the file
+ * is refused. The contract names lines that start with it; inline uses (`- status: !`git status``, the form
+ * Claude Code's docs show) are refused too, for the same reason.
+ */
+const LINE_START = /^\s*!`/;
+const INLINE = /(^|\s)!`[^`\n]+`/;
+
+function shellPreCommands(body: string, bodyLine: number, file: string): Problem[] {
   const problems: Problem[] = [];
-  const at = (line: number | undefined, message: string) =>
-    problems.push({ path: `${file}${line ? `:${line}` : ''}`, message, ...(line ? { line } : {}) });
-  let frontText = '';
-  let body = text;
-  let bodyStartLine = 1;
-  const fm = /^---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/.exec(text);
-  if (fm) {
-    frontText = fm[1]!;
-    body = text.slice(fm[0].length);
-    bodyStartLine = fm[0].split('\n').length;
-  } else if (text.startsWith('---')) {
-    at(1, 'frontmatter starts with --- but is never closed');
-  }
-  let front: Record<string, unknown> = {};
-  if (frontText) {
-    const counter = new LineCounter();
-    const doc = parseDocument(frontText, { lineCounter: counter, prettyErrors: true });
-    for (const e of doc.errors)
-      at((e.linePos?.[0]?.line ?? 0) + 1, `frontmatter: ${e.message.split('\n')[0]}`);
-    if (doc.errors.length === 0) {
-      const js = doc.toJS() ?? {};
-      if (typeof js !== 'object' || Array.isArray(js)) at(2, 'frontmatter must be a mapping of keys');
-      else {
-        const parsed = frontmatterSchema.safeParse(js);
-        if (!parsed.success) {
-          for (const i of parsed.error.issues) {
-            const node = doc.getIn(i.path as (string | number)[], true) as { range?: [number] } | undefined;
-            const line = node?.range ? counter.linePos(node.range[0]).line + 1 : 2;
-            at(line, `${i.path.join('.') || 'frontmatter'}: ${i.message}`);
-          }
-        } else front = parsed.data;
-      }
+  body.split('\n').forEach((text, i) => {
+    if (LINE_START.test(text) || INLINE.test(text)) {
+      const line = bodyLine + i;
+      problems.push({
+        path: `${file}:${line}`,
+        line,
+        message:
+          'shell pre-commands (!`…`) are not run by Hive: remove them, or ask the agent to run the command itself',
+      });
     }
-  }
-  body.split('\n').forEach((line, i) => {
-    // Claude Code runs `!` lines through a shell before the prompt is sent; Hive never runs a shell.
-    if (/^\s*!`/.test(line))
-      at(bodyStartLine + i, 'shell pre-commands (lines starting with !`) are not allowed in Hive');
   });
-  if (front.agent && front.workflow) at(2, 'use either agent: or workflow:, not both');
-  if (!front.agent && !front.workflow && problems.length === 0)
-    at(1, 'a Hive command needs agent: NAME or workflow: {…} in its frontmatter');
+  return problems;
+}
+
+/** Parses a command file's text; every problem names the file, the line and what is wrong. */
+export function parseCommandFile(name: string, file: string, text: string): ParseResult {
+  const { data, body, bodyLine, problems } = readFrontmatter(file, text);
+  problems.push(...shellPreCommands(body, bodyLine, file));
+  const broken = problems.length > 0;
+  if (!broken && data.agent && data.workflow)
+    problems.push({ path: `${file}:1`, line: 1, message: 'use either agent: or workflow:, not both' });
+  if (!broken && !data.agent && !data.workflow)
+    problems.push({
+      path: `${file}:1`,
+      line: 1,
+      message: 'a Hive command needs agent: NAME or workflow: {tasks: […]} in its frontmatter',
+    });
   if (problems.length > 0) return { ok: false, problems };
-  const command: CommandFile = { name, file, frontmatter: front, body: body.trim() };
-  if (typeof front.description === 'string') command.description = front.description;
-  if (typeof front['argument-hint'] === 'string') command.argumentHint = front['argument-hint'];
-  if (front['allowed-tools'] !== undefined)
-    command.allowedTools = front['allowed-tools'] as string[] | string;
-  if (typeof front.model === 'string') command.model = front.model;
-  if (typeof front.agent === 'string') command.agent = front.agent;
-  if (front.workflow) command.workflow = front.workflow as Record<string, unknown>;
+
+  const command: CommandFile = { name, file, frontmatter: data, body: body.trim() };
+  if (data.description !== undefined) command.description = data.description;
+  if (data['argument-hint'] !== undefined) command.argumentHint = data['argument-hint'];
+  if (data['allowed-tools'] !== undefined) command.allowedTools = data['allowed-tools'];
+  if (data.model !== undefined) command.model = data.model;
+  if (data.agent !== undefined) command.agent = data.agent;
+  if (data.workflow !== undefined) command.workflow = data.workflow;
   return { ok: true, command };
 }

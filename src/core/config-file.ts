@@ -60,7 +60,7 @@ const engineSchema = z
     retryBaseMs: z.number().int().min(0).max(600_000).default(500),
     retryMaxMs: z.number().int().min(0).max(3_600_000).default(30_000),
     // Entries, each one committed batch of events: a notification channel, PostgreSQL keeps the record.
-    eventsMaxLen: z.number().int().min(100).max(1_000_000).default(1_000),
+    eventsMaxLen: z.number().int().min(10).max(1_000_000).default(200),
     /**
      * A queued or running task whose stream entry is gone (Redis lost it: a restart without its data) and
      * that has shown no progress for this long is sent again.

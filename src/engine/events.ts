@@ -128,23 +128,29 @@ export async function publishEvents(
   redis: Redis,
   keys: Keys,
   events: readonly HiveEvent[],
-  maxLen = 10_000,
+  maxLen = 200,
 ): Promise<void> {
   if (events.length === 0) return;
   const sorted = [...events].sort((a, b) => a.seq - b.seq);
-  await redis.xadd(
-    keys.events(),
-    'MAXLEN',
-    '~',
-    String(maxLen),
-    '*',
-    'first',
-    String(sorted[0]!.seq),
-    'last',
-    String(sorted.at(-1)!.seq),
-    'events',
-    JSON.stringify(sorted),
-  );
+  const pipeline = redis.pipeline();
+  // Entries of at most 100 events: the stream is capped by entry count, so this bounds its memory too.
+  for (let i = 0; i < sorted.length; i += 100) {
+    const chunk = sorted.slice(i, i + 100);
+    pipeline.xadd(
+      keys.events(),
+      'MAXLEN',
+      '~',
+      String(maxLen),
+      '*',
+      'first',
+      String(chunk[0]!.seq),
+      'last',
+      String(chunk.at(-1)!.seq),
+      'events',
+      JSON.stringify(chunk),
+    );
+  }
+  await pipeline.exec();
 }
 
 /** Reads one live-stream entry back into events (the inverse of publishEvents). */

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { commandInvokedData } from '../../commands/invoked.js';
+import type { PreparedRun } from '../../commands/prepared.js';
 import { traceparentOf } from '../../core/context.js';
 import { HiveError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -36,8 +38,7 @@ export function commandRoutes(app: App, ctx: ApiContext): void {
       const cid = req.hive.correlationId;
       const prepared = await service().prepare(req.body.command);
       const runId = newId();
-      const file = prepared.kind === 'workflow' ? (prepared.file ?? null) : null;
-      const argumentString = prepared.kind === 'workflow' ? prepared.argumentString : prepared.args.join(' ');
+      const data = commandInvokedData(prepared as PreparedRun);
       const events = await ctx.deps.db.transaction().execute(async (tx) => {
         await tx
           .insertInto('command_runs')
@@ -45,8 +46,8 @@ export function commandRoutes(app: App, ctx: ApiContext): void {
             id: runId,
             correlation_id: cid,
             command: prepared.command,
-            args: argumentString,
-            file,
+            args: data.arguments,
+            file: data.file,
             workflow_id: null,
             status: prepared.kind === 'builtin' ? 'answered' : 'started',
             error: null,
@@ -56,13 +57,7 @@ export function commandRoutes(app: App, ctx: ApiContext): void {
           {
             type: 'command.invoked',
             correlationId: cid,
-            data: {
-              command: prepared.command,
-              arguments: argumentString,
-              args: prepared.args,
-              file,
-              kind: prepared.kind,
-            },
+            data: { ...data },
           },
         ]);
       });
