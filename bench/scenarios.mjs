@@ -176,3 +176,122 @@ export async function overhead({ workflows = 5_000 } = {}) {
     costPercent: round((1 - on.workflowsPerSecond / off.workflowsPerSecond) * 100),
   };
 }
+
+/** Emits `rate` events per second for `seconds` (committed and published like the engine does). */
+async function emitEvents(hive, rate, seconds, data = {}) {
+  const { insertEvents, publishEvents } = await import('../dist/engine/events.js');
+  const total = rate * seconds;
+  const t0 = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+    if (due > sent) {
+      const n = due - sent;
+      const events = await hive.deps.db.transaction().execute((tx) =>
+        insertEvents(
+          tx,
+          Array.from({ length: n }, () => ({
+            type: 'agent.online',
+            correlationId: 'bench-events',
+            agent: 'backend_agent',
+            data,
+            ts: Date.now(),
+          })),
+        ),
+      );
+      await publishEvents(hive.deps.redis, hive.deps.keys, events);
+      sent += n;
+    }
+    await sleep(5);
+  }
+}
+
+async function withApi(hive) {
+  const { createApiServer } = await import('../dist/api/server.js');
+  const { loadEnv } = await import('../dist/core/config-env.js');
+  const api = await createApiServer({ deps: hive.deps, env: loadEnv({ HIVE_KEY_PREFIX: hive.prefix }) });
+  const url = await api.start('127.0.0.1', 0);
+  return { api, url };
+}
+
+/** 4. Live events: event created → SSE client received, at 1,000 events per second. */
+export async function events({ rate = 1000, seconds = 5 } = {}) {
+  const hive = await startHiveSystem();
+  const { api, url } = await withApi(hive);
+  try {
+    const latencies = [];
+    const stop = new AbortController();
+    const res = await fetch(`${url}/api/events?correlationId=bench-events`, { signal: stop.signal });
+    const reader = (async () => {
+      const decoder = new TextDecoder();
+      let buf = '';
+      try {
+        for await (const chunk of res.body) {
+          buf += decoder.decode(chunk, { stream: true });
+          for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
+            const block = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            const line = block.split('\n').find((l) => l.startsWith('data: '));
+            if (line) latencies.push(Date.now() - Date.parse(JSON.parse(line.slice(6)).ts));
+          }
+        }
+      } catch {}
+    })();
+    await sleep(300);
+    await emitEvents(hive, rate, seconds);
+    await sleep(1000);
+    stop.abort();
+    await reader;
+    return { rate, createdToReceivedMs: summarize(latencies) };
+  } finally {
+    await api.close();
+    await hive.stop();
+  }
+}
+
+/** Dashboard: event created → rendered in the page (MutationObserver), at 500 events per second. */
+export async function dashboard({ rate = 500, seconds = 5 } = {}) {
+  const { chromium } = await import('playwright-core');
+  const hive = await startHiveSystem();
+  const { api, url } = await withApi(hive);
+  const browser = await chromium.launch({
+    executablePath: process.env.HIVE_CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      // A headless window counts as hidden: without these Chromium throttles its frames and timers, which a
+      // dashboard on screen does not suffer.
+      '--disable-renderer-backgrounding',
+      '--disable-background-timer-throttling',
+      '--disable-backgrounding-occluded-windows',
+    ],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${url}/#/`);
+    await page.locator('.live.on').waitFor({ timeout: 10_000 });
+    await page.evaluate(() => {
+      window.__lat = [];
+      new MutationObserver((records) => {
+        const now = performance.timeOrigin + performance.now();
+        for (const r of records)
+          for (const n of r.addedNodes)
+            if (n.dataset?.created) window.__lat.push(now - Number(n.dataset.created));
+      }).observe(document.querySelector('ol.feed'), { childList: true });
+    });
+    await emitEvents(hive, rate, seconds);
+    await sleep(1000);
+    const lat = await page.evaluate(() => window.__lat);
+    return { rate, createdToRenderedMs: summarize(lat) };
+  } finally {
+    await browser.close();
+    await api.close();
+    await hive.stop();
+  }
+}
