@@ -15,6 +15,7 @@ import type { Redis } from '../bus/redis.js';
 import { autoClaim, ensureGroup, readGroup, type StreamEntry, sleep } from '../bus/stream-reader.js';
 import { newContext, runInContext } from '../core/context.js';
 import { newId } from '../core/ids.js';
+import { deadLetters } from '../telemetry/metrics.js';
 import type { EngineDeps } from './deps.js';
 import { dispatcherFor } from './dispatcher.js';
 import { type EventDraft, insertEvents, publishEvents } from './events.js';
@@ -380,6 +381,7 @@ export class Coordinator {
           };
         });
         await this.deps.db.insertInto('dead_letters').values(rows).execute();
+        deadLetters.inc(rows.length);
         await this.deps.redis.xack(stream, COORDINATOR_GROUP, ...entries.map((e) => e[0]));
       } catch (err) {
         if (this.stopped) break;

@@ -1,5 +1,6 @@
 import { currentContext } from '../core/context.js';
 import type { Db } from '../store/database.js';
+import { observeEvents } from '../telemetry/engine-metrics.js';
 import { recordSpan } from '../telemetry/tracing.js';
 import type { EngineDeps } from './deps.js';
 import { type DispatchItem, dispatcherFor, recordSends } from './dispatcher.js';
@@ -59,6 +60,9 @@ export async function runUnitOfWork(
         return { fx, events, workflows };
       });
       await afterCommit(deps, result.fx, result.events);
+      observeEvents(result.events, (e) =>
+        e.workflowId && e.taskId ? result.workflows.get(e.workflowId)?.tasks.get(e.taskId)?.type : undefined,
+      );
       for (const wf of result.workflows.values()) {
         if (!wf.dirty || !FINAL_WORKFLOW_STATUSES.has(wf.status) || !wf.startedAt) continue;
         recordSpan({

@@ -219,6 +219,12 @@ describe('HTTP API routes (real Redis and PostgreSQL)', () => {
     const metrics = (await inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/hive_http_request_duration_seconds_bucket\{.*route="\/api\/workflows"/);
     expect(metrics).toMatch(/hive_queue_depth\{agent="backend_agent"\}/);
+    expect(metrics).toMatch(
+      /hive_task_duration_seconds_bucket\{[^}]*agent="backend_agent",type="api_creation",outcome="completed"/,
+    );
+    expect(metrics).toMatch(/hive_task_queued_to_started_seconds_count\{agent="frontend_agent"\} [1-9]/);
+    expect(metrics).toMatch(/hive_workflows_finished_total\{status="completed"\} [1-9]/);
+    expect(metrics).toMatch(/hive_event_loop_lag_seconds/);
     // Labels carry route templates, agents and types, never IDs.
     expect(metrics).not.toMatch(/api-cid-1|timeline-1|[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);
     const doc = (await inject({ method: 'GET', url: '/api/openapi.json' })).json();

@@ -36,6 +36,8 @@ const config = {
       retries: 0,
     },
     fast: { capabilities: ['noop'], command: ['true'], concurrency: 16, retries: 0 },
+    // Kills the agent process running it: the poison message of the dead-letter test.
+    poison: { capabilities: ['poison'], command: ['sh', '-c', 'kill -9 $PPID'], concurrency: 1, retries: 3 },
   },
   engine,
 };
@@ -209,6 +211,68 @@ describe('engine with agent processes', () => {
       10_000,
       'the cancelled process to be gone',
     );
+  });
+
+  it('dead-letters a message that kills every instance it reaches, and fails the task visibly', async () => {
+    const res = await submitWorkflow(h.deps, { tasks: [{ type: 'poison' }] }, { correlationId: 'poison-1' });
+    // Instances die on the message; keep one running, as a supervisor would.
+    let stop = false;
+    const supervise = (async () => {
+      while (!stop) {
+        const p = agent('poison');
+        await Promise.race([p.exited, new Promise((r) => setTimeout(r, 500))]);
+        while (!stop && p.child.exitCode === null && p.child.signalCode === null)
+          await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const wf = await waitForWorkflow(h, res.id, 60_000);
+    stop = true;
+    await supervise;
+    expect(wf.status).toBe('failed');
+    const t = await h.deps.db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('workflow_id', '=', res.id)
+      .executeTakeFirstOrThrow();
+    expect((t.error as { code: string }).code).toBe('HIVE_ERR_DEAD_LETTERED');
+    const types = (
+      await h.deps.db.selectFrom('events').select('type').where('workflow_id', '=', res.id).execute()
+    ).map((e) => e.type);
+    expect(types).toContain('task.dead_lettered');
+    expect(types).not.toContain('task.completed');
+    const dl = await waitFor(async () =>
+      h.deps.db.selectFrom('dead_letters').selectAll().where('workflow_id', '=', res.id).executeTakeFirst(),
+    );
+    expect(dl.reason).toMatch(/delivered \d+ times/);
+  });
+
+  it('drains on SIGTERM: the running task finishes, then the instance exits and goes offline', async () => {
+    const p = agent('sleeper');
+    await instancesOnline('sleeper', 1);
+    const res = await submitWorkflow(
+      h.deps,
+      { tasks: [{ type: 'sleep', input: { ms: 1_500 } }] },
+      { correlationId: 'drain-1' },
+    );
+    await waitFor(
+      async () =>
+        (
+          await h.deps.db
+            .selectFrom('tasks')
+            .select('status')
+            .where('workflow_id', '=', res.id)
+            .executeTakeFirst()
+        )?.status === 'running',
+    );
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect((await waitForWorkflow(h, res.id)).status).toBe('completed');
+    const t = await h.deps.db
+      .selectFrom('tasks')
+      .select('attempt')
+      .where('workflow_id', '=', res.id)
+      .executeTakeFirstOrThrow();
+    expect(t.attempt).toBe(1);
   });
 
   it('takes over the task of an agent instance killed with SIGKILL, with exactly one completion', async () => {
