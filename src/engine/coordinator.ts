@@ -17,7 +17,7 @@ import { newContext, runInContext } from '../core/context.js';
 import { newId } from '../core/ids.js';
 import { deadLetters } from '../telemetry/metrics.js';
 import type { EngineDeps } from './deps.js';
-import { dispatcherFor } from './dispatcher.js';
+import { type DispatchItem, dispatcherFor } from './dispatcher.js';
 import { type EventDraft, insertEvents, publishEvents } from './events.js';
 import { Router } from './router.js';
 import { runUnitOfWork } from './unit-of-work.js';
@@ -475,17 +475,7 @@ export class Coordinator {
     const rows = await this.deps.db
       .selectFrom('tasks')
       .innerJoin('workflows', 'workflows.id', 'tasks.workflow_id')
-      .select([
-        'tasks.workflow_id',
-        'tasks.id',
-        'tasks.attempt',
-        'tasks.agent',
-        'tasks.type',
-        'tasks.input',
-        'tasks.timeout_ms',
-        'tasks.correlation_id',
-        'workflows.trace_id',
-      ])
+      .select(SENDABLE_COLUMNS)
       .where('tasks.status', '=', 'queued')
       .where('tasks.dispatched_at', 'is', null)
       .where('tasks.queued_at', '<', new Date(Date.now() - this.opts.outboxAfterMs))
@@ -493,19 +483,7 @@ export class Coordinator {
       .execute();
     if (rows.length === 0) return;
     this.log.info({ tasks: rows.length }, 'outbox: sending tasks that were committed but not sent');
-    await dispatcherFor(this.deps).send(
-      rows.map((r) => ({
-        workflowId: r.workflow_id,
-        taskId: r.id,
-        attempt: r.attempt,
-        agent: r.agent!,
-        type: r.type,
-        input: r.input,
-        timeoutMs: r.timeout_ms,
-        correlationId: r.correlation_id,
-        traceId: r.trace_id,
-      })),
-    );
+    await dispatcherFor(this.deps).send(rows.map(toDispatchItem));
   }
 
   /**
@@ -519,18 +497,7 @@ export class Coordinator {
     const rows = await this.deps.db
       .selectFrom('tasks')
       .innerJoin('workflows', 'workflows.id', 'tasks.workflow_id')
-      .select([
-        'tasks.workflow_id',
-        'tasks.id',
-        'tasks.attempt',
-        'tasks.agent',
-        'tasks.type',
-        'tasks.input',
-        'tasks.timeout_ms',
-        'tasks.correlation_id',
-        'tasks.msg_id',
-        'workflows.trace_id',
-      ])
+      .select([...SENDABLE_COLUMNS, 'tasks.msg_id'])
       .where('tasks.status', 'in', ['queued', 'running'])
       .where('tasks.msg_id', 'is not', null)
       .where('tasks.dispatched_at', '<', before)
@@ -547,19 +514,7 @@ export class Coordinator {
     });
     if (lost.length === 0) return;
     this.log.warn({ tasks: lost.length }, 'recovery: resending tasks whose stream entries were lost');
-    await dispatcherFor(this.deps).send(
-      lost.map((r) => ({
-        workflowId: r.workflow_id,
-        taskId: r.id,
-        attempt: r.attempt,
-        agent: r.agent!,
-        type: r.type,
-        input: r.input,
-        timeoutMs: r.timeout_ms,
-        correlationId: r.correlation_id,
-        traceId: r.trace_id,
-      })),
-    );
+    await dispatcherFor(this.deps).send(lost.map(toDispatchItem));
   }
 
   /** Instances that stopped beating (their TTL key expired) are marked offline, with an agent.offline event. */
@@ -607,6 +562,46 @@ export class Coordinator {
     });
     await publishEvents(this.deps.redis, this.deps.keys, events, this.deps.config.engine.eventsMaxLen);
   }
+}
+
+/** The columns a resend needs: the task row and its workflow's trace ID. */
+const SENDABLE_COLUMNS = [
+  'tasks.workflow_id',
+  'tasks.id',
+  'tasks.attempt',
+  'tasks.agent',
+  'tasks.type',
+  'tasks.input',
+  'tasks.timeout_ms',
+  'tasks.correlation_id',
+  'workflows.trace_id',
+] as const;
+
+interface SendableRow {
+  workflow_id: string;
+  id: string;
+  attempt: number;
+  agent: string | null;
+  type: string;
+  input: unknown;
+  timeout_ms: number;
+  correlation_id: string;
+  trace_id: string | null;
+}
+
+/** A task row (joined with its workflow's trace ID) as the attempt to send again. */
+function toDispatchItem(r: SendableRow): DispatchItem {
+  return {
+    workflowId: r.workflow_id,
+    taskId: r.id,
+    attempt: r.attempt,
+    agent: r.agent!,
+    type: r.type,
+    input: r.input,
+    timeoutMs: r.timeout_ms,
+    correlationId: r.correlation_id,
+    traceId: r.trace_id,
+  };
 }
 
 /** Total of tasks not yet in a final state; handy for tests and drains. */
