@@ -206,6 +206,16 @@ describe('HTTP API routes (real Redis and PostgreSQL)', () => {
     expect(typeof be.queueDepth).toBe('number');
   });
 
+  it('lists dead letters with their reasons', async () => {
+    await t.h.redis.xadd(t.h.deps.keys.results(), '*', 'kind', 'garbage');
+    const body = await waitFor(async () => {
+      const b = (await inject({ method: 'GET', url: '/api/dead-letters?limit=10' })).json();
+      return b.items.length > 0 ? b : undefined;
+    });
+    expect(body.items[0]).toMatchObject({ stream: t.h.deps.keys.results(), reason: expect.stringMatching(/envelope/) });
+    expect(body.items[0].fields).toMatchObject({ kind: 'garbage' });
+  });
+
   it('answers health, readiness, metrics and the OpenAPI document', async () => {
     expect((await inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
     const ready = await inject({ method: 'GET', url: '/ready' });
