@@ -212,7 +212,10 @@ describe('HTTP API routes (real Redis and PostgreSQL)', () => {
       const b = (await inject({ method: 'GET', url: '/api/dead-letters?limit=10' })).json();
       return b.items.length > 0 ? b : undefined;
     });
-    expect(body.items[0]).toMatchObject({ stream: t.h.deps.keys.results(), reason: expect.stringMatching(/envelope/) });
+    expect(body.items[0]).toMatchObject({
+      stream: t.h.deps.keys.results(),
+      reason: expect.stringMatching(/envelope/),
+    });
     expect(body.items[0].fields).toMatchObject({ kind: 'garbage' });
   });
 
