@@ -177,7 +177,10 @@ export async function overhead({ workflows = 5_000 } = {}) {
   };
 }
 
-/** Emits `rate` events per second for `seconds` (committed and published like the engine does). */
+/**
+ * Emits `rate` events per second for `seconds` (committed and published like the engine does). The type is
+ * task.dispatched, the most frequent event of a real run, which no page view refetches on.
+ */
 async function emitEvents(hive, rate, seconds, data = {}) {
   const { insertEvents, publishEvents } = await import('../dist/engine/events.js');
   const total = rate * seconds;
@@ -191,7 +194,7 @@ async function emitEvents(hive, rate, seconds, data = {}) {
         insertEvents(
           tx,
           Array.from({ length: n }, () => ({
-            type: 'agent.online',
+            type: 'task.dispatched',
             correlationId: 'bench-events',
             agent: 'backend_agent',
             data,
