@@ -132,6 +132,10 @@ export class AgentWorker {
       await this.waitForSlot();
       if (this.stopping) break;
       try {
+        // Entries a dead instance held come first: under a backlog, new entries would otherwise take every slot
+        // that frees and the dead instance's tasks would wait for the queue to drain.
+        if (Date.now() - this.lastClaim >= this.opts.engine.claimIntervalMs && (await this.claimIdle()) > 0)
+          continue;
         const entries = await readGroup(
           this.reader,
           this.stream,
@@ -149,22 +153,44 @@ export class AgentWorker {
     }
   }
 
-  /** Takes over entries whose consumer stopped touching them (a dead instance). */
+  /** Takes over entries whose consumer stopped touching them (a dead instance), when idle. */
   private async claimLoop(): Promise<void> {
-    const { visibilityTimeoutMs, claimIntervalMs, maxDeliveries } = this.opts.engine;
     while (!this.stopping) {
-      await sleep(claimIntervalMs, this.stop.signal);
-      if (this.stopping || this.freeSlots() <= 0) continue;
+      await sleep(this.opts.engine.claimIntervalMs, this.stop.signal);
+      if (
+        this.stopping ||
+        this.freeSlots() <= 0 ||
+        Date.now() - this.lastClaim < this.opts.engine.claimIntervalMs
+      )
+        continue;
       try {
+        await this.claimIdle();
+      } catch (err) {
+        if (!this.stopping) this.log.warn({ err }, 'claiming idle tasks failed');
+      }
+    }
+  }
+
+  private lastClaim = 0;
+  private claiming: Promise<number> | undefined;
+
+  /** One XAUTOCLAIM pass for the free slots; returns how many entries were taken. Never two passes at once. */
+  private claimIdle(): Promise<number> {
+    this.claiming ??= (async () => {
+      try {
+        this.lastClaim = Date.now();
+        const { visibilityTimeoutMs, maxDeliveries } = this.opts.engine;
+        const free = this.freeSlots();
+        if (free <= 0) return 0;
         const entries = await autoClaim(
           this.cmd,
           this.stream,
           WORKER_GROUP,
           this.instanceId,
           visibilityTimeoutMs,
-          this.freeSlots(),
+          free,
         );
-        if (entries.length === 0) continue;
+        if (entries.length === 0) return 0;
         const counts = await deliveryCounts(
           this.cmd,
           this.stream,
@@ -182,10 +208,12 @@ export class AgentWorker {
             this.track(this.handle(entry));
           }
         }
-      } catch (err) {
-        if (!this.stopping) this.log.warn({ err }, 'claiming idle tasks failed');
+        return entries.length;
+      } finally {
+        this.claiming = undefined;
       }
-    }
+    })();
+    return this.claiming;
   }
 
   /** Resets the idle time of the entries this instance is working on, so they are not taken over. */
