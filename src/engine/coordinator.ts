@@ -508,10 +508,39 @@ export class Coordinator {
     const pipeline = this.deps.redis.pipeline();
     for (const r of rows) pipeline.xrange(this.deps.keys.agentTasks(r.agent!), r.msg_id!, r.msg_id!);
     const replies = (await pipeline.exec()) ?? [];
-    const lost = rows.filter((_, i) => {
+    const missing = rows.filter((_, i) => {
       const [err, entries] = replies[i] ?? [];
       return !err && Array.isArray(entries) && entries.length === 0;
     });
+    if (missing.length === 0) return;
+    // A task entry is deleted right after its result is written: a result still waiting in the results stream
+    // (a coordinator behind) means nothing was lost. The results stream is short (deleted behind PostgreSQL);
+    // a long one means a backlog, and the check waits for a quieter round.
+    const backlog = (await this.deps.redis.xrange(this.deps.keys.results(), '-', '+', 'COUNT', 10_001)) as [
+      string,
+      string[],
+    ][];
+    if (backlog.length > 10_000) return;
+    const awaiting = new Set(
+      backlog.map(([, f]) => {
+        const r = fieldsToRecord(f);
+        return `${r.wf}|${r.task}|${r.attempt}`;
+      }),
+    );
+    const unseen = missing.filter((r) => !awaiting.has(`${r.workflow_id}|${r.id}|${r.attempt}`));
+    if (unseen.length === 0) return;
+    // Results are committed before they are deleted from the stream: one that vanished since the first query
+    // shows up here as a task no longer active.
+    const still = await this.deps.db
+      .selectFrom('tasks')
+      .select(['workflow_id', 'id', 'attempt'])
+      .where('status', 'in', ['queued', 'running'])
+      .where(
+        sql<boolean>`(workflow_id, id) IN (SELECT * FROM unnest(${unseen.map((r) => r.workflow_id)}::text[], ${unseen.map((r) => r.id)}::text[]))`,
+      )
+      .execute();
+    const active = new Set(still.map((r) => `${r.workflow_id}|${r.id}|${r.attempt}`));
+    const lost = unseen.filter((r) => active.has(`${r.workflow_id}|${r.id}|${r.attempt}`));
     if (lost.length === 0) return;
     this.log.warn({ tasks: lost.length }, 'recovery: resending tasks whose stream entries were lost');
     await dispatcherFor(this.deps).send(lost.map(toDispatchItem));

@@ -5,7 +5,7 @@ import { type RunningAgent, runAgent } from '../../src/sdk/index.js';
 import { type EngineHarness, engineHarness, waitFor, waitForWorkflow } from '../helpers/engine.js';
 import { REDIS_URL } from '../helpers/redis.js';
 
-const engine = { visibilityTimeoutMs: 1_000, claimIntervalMs: 200, heartbeatMs: 300, lostAfterMs: 1_000 };
+const engine = { visibilityTimeoutMs: 1_000, claimIntervalMs: 200, heartbeatMs: 300, lostAfterMs: 1_500 };
 const config = { agents: { worker: { capabilities: ['work'], runner: 'sdk', instances: 0 } }, engine };
 
 /** Recovery paths: the outbox (committed, never sent) and lost stream entries (a Redis that lost data). */
