@@ -14,10 +14,11 @@ export function token(): string | null {
 }
 
 let asking: Promise<string | null> | null = null;
-export const tokenPrompt = { open: (_resolve: (t: string | null) => void) => {} };
+/** Set by the page's token dialog; `reason` says why it is asked (none yet, or the last one was refused). */
+export const tokenPrompt = { open: (_resolve: (t: string | null) => void, _reason: string) => {} };
 
-function askToken(): Promise<string | null> {
-  asking ??= new Promise<string | null>((resolve) => tokenPrompt.open(resolve)).finally(() => {
+function askToken(reason: string): Promise<string | null> {
+  asking ??= new Promise<string | null>((resolve) => tokenPrompt.open(resolve, reason)).finally(() => {
     asking = null;
   });
   return asking;
@@ -34,8 +35,13 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
       headers,
       ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
     });
-    if (res.status === 401 || (res.status === 403 && !t)) {
-      const given = await askToken();
+    // 401: no token sent. 403 on a read: the token is not valid (a read-only token may read). A 403 on a write
+    // with a token is the read-only token refusing a change: reported, not prompted.
+    const method = init.method ?? 'GET';
+    if (res.status === 401 || (res.status === 403 && (!t || method === 'GET'))) {
+      const given = await askToken(
+        res.status === 401 ? 'This Hive needs an API token.' : 'The token was refused; enter another.',
+      );
       if (!given) throw new ApiError(401, 'HIVE_ERR_UNAUTHORIZED', 'a token is needed');
       sessionStorage.setItem('hive-token', given);
       continue;
@@ -59,9 +65,12 @@ export function fmtDuration(ms: number | null | undefined): string {
   return `${Math.floor(ms / 60_000)} m ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+/** Local wall-clock time with milliseconds (HH:MM:SS.mmm); plain arithmetic, cheap enough for every feed row. */
 export function fmtTime(iso: string | null | undefined): string {
-  return iso
-    ? new Date(iso).toLocaleTimeString(undefined, { hour12: false }) +
-        `.${String(new Date(iso).getMilliseconds()).padStart(3, '0')}`
-    : '—';
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '—';
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
 }
