@@ -57,12 +57,24 @@ export async function autoClaim(
   count: number,
 ): Promise<StreamEntry[]> {
   try {
-    const res = (await redis.xautoclaim(stream, group, consumer, minIdleMs, '0-0', 'COUNT', count)) as [
-      string,
-      StreamEntry[],
-      string[]?,
-    ];
-    return (res?.[1] ?? []).filter((e) => e && e[1] !== null);
+    // XAUTOCLAIM examines at most COUNT × 10 pending entries per call: follow its cursor through the whole
+    // pending list, so idle entries behind many live ones (long tasks kept alive) are found too.
+    const found: StreamEntry[] = [];
+    let cursor = '0-0';
+    do {
+      const res = (await redis.xautoclaim(
+        stream,
+        group,
+        consumer,
+        minIdleMs,
+        cursor,
+        'COUNT',
+        count - found.length,
+      )) as [string, StreamEntry[], string[]?];
+      found.push(...(res?.[1] ?? []).filter((e) => e && e[1] !== null));
+      cursor = res?.[0] ?? '0-0';
+    } while (cursor !== '0-0' && found.length < count);
+    return found;
   } catch (err) {
     if (String((err as Error).message).includes('NOGROUP')) {
       await ensureGroup(redis, stream, group);

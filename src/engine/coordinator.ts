@@ -185,7 +185,59 @@ export class Coordinator {
     }
   }
 
+  /**
+   * Applies a batch, then acknowledges it. A batch PostgreSQL refuses for its data (SQLSTATE class 22: a NUL
+   * in text, a number or a date out of range — values the envelope schema lets through) would be refused on
+   * every retry and hold back every result read with it: its entries are then applied one at a time and the
+   * ones refused on their own are dead-lettered. Other errors (PostgreSQL down, a lost connection) throw, and
+   * the caller retries the batch.
+   */
   async processBatch(entries: StreamEntry[]): Promise<void> {
+    try {
+      await this.applyBatch(entries);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      for (const entry of entries) {
+        try {
+          await this.applyBatch([entry]);
+        } catch (one) {
+          if (!isDataError(one)) throw one;
+          this.log.warn({ err: one, entryId: entry[0] }, 'an entry PostgreSQL refuses was dead-lettered');
+          await this.deadLetterEntry(entry, `refused by PostgreSQL: ${(one as Error).message}`);
+        }
+      }
+    }
+  }
+
+  private async deadLetterEntry([entryId, fields]: StreamEntry, reason: string): Promise<void> {
+    const stream = this.deps.keys.results();
+    const record = fieldsToRecord(fields);
+    await this.deps.redis
+      .pipeline()
+      .xadd(
+        this.deps.keys.deadLetters(),
+        'MAXLEN',
+        '~',
+        '10000',
+        '*',
+        'stream',
+        stream,
+        'entryId',
+        entryId,
+        'reason',
+        reason.slice(0, 1_000),
+        'fields',
+        JSON.stringify(record).slice(0, 65_536),
+        'ts',
+        String(Date.now()),
+        ...(record.cid ? ['cid', record.cid.slice(0, 128)] : []),
+      )
+      .xack(stream, COORDINATOR_GROUP, entryId)
+      .xdel(stream, entryId)
+      .exec();
+  }
+
+  private async applyBatch(entries: StreamEntry[]): Promise<void> {
     const stream = this.deps.keys.results();
     const taskMessages: { entryId: string; env: TaskEnvelope }[] = [];
     const instanceMessages: Envelope<'heartbeat'>[] = [];
@@ -370,14 +422,18 @@ export class Coordinator {
           } catch {
             fields = { raw: f.fields };
           }
+          // PostgreSQL text and jsonb cannot hold NUL: a dead letter is recorded with U+FFFD in its place, or it
+          // would be refused on every retry and hold back every dead letter after it.
+          const text = (v: string) => v.replace(/\u0000/g, '\ufffd');
+          const opt = (v: string | undefined) => (v === undefined ? null : text(v));
           return {
-            stream: f.stream ?? stream,
-            entry_id: f.entryId ?? entryId,
-            reason: f.reason ?? 'unknown',
-            fields: JSON.stringify(fields),
-            correlation_id: f.cid ?? null,
-            workflow_id: f.wf ?? null,
-            task_id: f.task ?? null,
+            stream: text(f.stream ?? stream),
+            entry_id: text(f.entryId ?? entryId),
+            reason: text(f.reason ?? 'unknown'),
+            fields: JSON.stringify(fields).replace(/(?<!\\)\\u0000/g, '\\ufffd'),
+            correlation_id: opt(f.cid),
+            workflow_id: opt(f.wf),
+            task_id: opt(f.task),
           };
         });
         await this.deps.db.insertInto('dead_letters').values(rows).execute();
@@ -591,6 +647,12 @@ export class Coordinator {
     });
     await publishEvents(this.deps.redis, this.deps.keys, events, this.deps.config.engine.eventsMaxLen);
   }
+}
+
+/** PostgreSQL refused the values themselves (SQLSTATE class 22): the same data can never succeed. */
+function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('22');
 }
 
 /** The columns a resend needs: the task row and its workflow's trace ID. */
