@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HiveEnv } from '../core/config-env.js';
 import { HiveError } from '../core/errors.js';
@@ -10,24 +11,35 @@ function same(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-function bearer(req: FastifyRequest): string | undefined {
+/** Routes that take `?access_token=`: EventSource and browser WebSockets cannot send headers. */
+const TOKEN_IN_QUERY = new Set(['/api/events', '/api/ws']);
+
+function bearer(req: FastifyRequest, route: string): string | undefined {
   const h = req.headers.authorization;
-  if (typeof h === 'string' && h.startsWith('Bearer ')) return h.slice(7).trim();
-  // EventSource cannot send headers: the live events route also accepts ?access_token=.
-  if (req.url.startsWith('/api/events') || req.url.startsWith('/api/ws')) {
+  if (typeof h === 'string') {
+    const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(h);
+    if (m) return m[1];
+  }
+  if (TOKEN_IN_QUERY.has(route)) {
     const t = new URL(req.url, 'http://x').searchParams.get('access_token');
     if (t) return t;
   }
   return undefined;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+/** True for names and addresses that only this machine can reach (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h === '::1') return true;
+  if (h.startsWith('::ffff:')) return isLoopback(h.slice(7));
+  return isIP(h) === 4 && h.startsWith('127.');
+}
 
 export function assertSafeBind(host: string, env: HiveEnv): void {
-  if (!LOOPBACK.has(host) && !env.HIVE_API_TOKEN) {
+  if (!isLoopback(host) && !env.HIVE_API_TOKEN) {
     throw new HiveError(
       'HIVE_ERR_CONFIG_INVALID',
-      `refusing to listen on ${host} without HIVE_API_TOKEN: anyone who reaches it could run work; set a token or bind 127.0.0.1`,
+      `refusing to listen on ${host || '(all interfaces)'} without HIVE_API_TOKEN: anyone who reaches it could run work; set a token or bind 127.0.0.1`,
     );
   }
 }
@@ -35,14 +47,26 @@ export function assertSafeBind(host: string, env: HiveEnv): void {
 /**
  * With HIVE_API_TOKEN set, every /api route needs it (401 without, 403 with a wrong one). HIVE_READ_TOKEN may
  * read (GET) but not submit or cancel.
+ *
+ * Which routes are protected is decided on the matched route template, not the raw URL: the router decodes
+ * the path (`/%61pi/workflows` finds `/api/workflows`), so a prefix test on `req.url` could be walked around.
  */
 export function authPlugin(app: FastifyInstance, env: HiveEnv): void {
   if (!env.HIVE_API_TOKEN) return;
   const full = env.HIVE_API_TOKEN;
   const read = env.HIVE_READ_TOKEN;
   app.addHook('onRequest', (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
-    if (!req.url.startsWith('/api/') || req.url.startsWith('/api/openapi.json')) return done();
-    const token = bearer(req);
+    // An unmatched request has no template: its decoded path decides (a 404 still needs the token under /api).
+    let route = req.routeOptions.url;
+    if (route === undefined) {
+      try {
+        route = decodeURIComponent(req.url.split('?')[0] ?? '');
+      } catch {
+        route = req.url;
+      }
+    }
+    if (!(route === '/api' || route.startsWith('/api/')) || route === '/api/openapi.json') return done();
+    const token = bearer(req, route);
     if (!token)
       return done(new HiveError('HIVE_ERR_UNAUTHORIZED', 'this route needs Authorization: Bearer <token>'));
     if (same(token, full)) return done();

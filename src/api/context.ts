@@ -14,12 +14,22 @@ export type App = FastifyInstance<
   ZodTypeProvider
 >;
 
+/** One check of /ready (health+json): pass, warn (still ready) or fail (503). */
+export interface ReadyCheckResult {
+  status: 'pass' | 'warn' | 'fail';
+  output?: string;
+  observedValue?: unknown;
+}
+export type ReadyCheck = () => Promise<ReadyCheckResult>;
+
 export interface ApiContext {
   deps: EngineDeps;
   env: HiveEnv;
   hub: EventHub;
   router: Router;
   commands?: CommandsPort | undefined;
+  /** Checks the embedding process adds to /ready (a coordinator's loop, a supervisor's children…). */
+  readyChecks: Readonly<Record<string, ReadyCheck>>;
   state: { draining: boolean; started: boolean };
 }
 

@@ -170,6 +170,8 @@ export class EventHub {
     const gate: Subscriber = {
       filter: sub.filter,
       send: (e) => {
+        // A client may claim a sequence number this process has not seen yet: nothing at or below it again.
+        if (e.seq <= after) return true;
         if (!replaying) return sub.send(e);
         held.push(e);
         return true;
@@ -177,8 +179,29 @@ export class EventHub {
       close: (r) => sub.close(r),
     };
     this.subscribers.add(gate);
-    let cursor = after;
     const upTo = this.last;
+    try {
+      await this.replay(sub, gate, after, upTo);
+    } catch (err) {
+      this.subscribers.delete(gate);
+      throw err;
+    }
+    if (!this.subscribers.has(gate)) return () => {};
+    replaying = false;
+    for (const e of held) {
+      if (e.seq > upTo && !sub.send(e)) {
+        this.subscribers.delete(gate);
+        liveClientsDropped.inc();
+        sub.close('client too slow');
+        return () => {};
+      }
+    }
+    return () => this.subscribers.delete(gate);
+  }
+
+  /** Sends the committed events in (cursor, upTo] matching the filter; drops the client if it falls behind. */
+  private async replay(sub: Subscriber, gate: Subscriber, from: number, upTo: number): Promise<void> {
+    let cursor = from;
     while (cursor < upTo) {
       let q = this.deps.db
         .selectFrom('events')
@@ -196,15 +219,12 @@ export class EventHub {
           this.subscribers.delete(gate);
           liveClientsDropped.inc();
           sub.close('client too slow');
-          return () => {};
+          return;
         }
       }
       if (rows.length < 1_000) break;
       cursor = Number(rows.at(-1)!.seq);
     }
-    replaying = false;
-    for (const e of held) if (e.seq > upTo && !sub.send(e)) break;
-    return () => this.subscribers.delete(gate);
   }
 
   get size(): number {

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { FastifyInstance } from 'fastify';
 import { parseTraceparent } from '../core/traceparent.js';
 import type { Db } from '../store/database.js';
@@ -18,10 +19,13 @@ interface RequestRow {
 /**
  * Every request is recorded under its correlation ID with method, route template, status and duration.
  * Rows are buffered and written every 50 ms in one insert, so recording costs a request nothing it waits on.
+ * The flush timer is started in the scope captured at boot, not in the request that happened to arm it: the
+ * insert is nobody's work, so its SQL must not carry (and mislead about) one request's correlation ID.
  */
 export function requestLogPlugin(app: FastifyInstance, db: Db): { flush(): Promise<void> } {
   let buffer: RequestRow[] = [];
   let timer: NodeJS.Timeout | undefined;
+  const boot = new AsyncResource('hive:request-log');
   const flush = async () => {
     timer = undefined;
     const rows = buffer;
@@ -38,12 +42,14 @@ export function requestLogPlugin(app: FastifyInstance, db: Db): { flush(): Promi
     const durationMs = reply.elapsedTime;
     httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, durationMs / 1000);
     const tp = req.headers.traceparent;
+    const now = Date.now();
     recordSpan({
       name: `${req.method} ${route}`,
       traceId: req.hive?.traceId,
       parentSpanId: parseTraceparent(Array.isArray(tp) ? tp[0] : tp)?.spanId,
-      startMs: Date.now() - durationMs,
-      endMs: Date.now(),
+      spanId: req.hive?.spanId,
+      startMs: now - durationMs,
+      endMs: now,
       kind: SpanKind.SERVER,
       attributes: {
         'http.request.method': req.method,
@@ -63,7 +69,7 @@ export function requestLogPlugin(app: FastifyInstance, db: Db): { flush(): Promi
         status: reply.statusCode,
         duration_ms: durationMs,
       });
-      timer ??= setTimeout(() => void flush(), 50);
+      timer ??= boot.runInAsyncScope(() => setTimeout(() => void flush(), 50));
     }
     done();
   });

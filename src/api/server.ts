@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
@@ -7,7 +9,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
-import Fastify from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -18,10 +20,12 @@ import { createRedis } from '../bus/redis.js';
 import type { HiveEnv } from '../core/config-env.js';
 import type { EngineDeps } from '../engine/deps.js';
 import { Router } from '../engine/router.js';
+import { queueCounts } from '../store/queries/agents.js';
+import { clearMetricsSource, type MetricsSource, setMetricsSource } from '../telemetry/metrics.js';
 import { assertSafeBind, authPlugin } from './auth.js';
-import type { ApiContext, App, CommandsPort } from './context.js';
+import type { ApiContext, App, CommandsPort, ReadyCheck } from './context.js';
 import { correlationPlugin } from './correlation.js';
-import { errorPlugin } from './errors.js';
+import { clientErrorHandler, errorPlugin, frameworkErrors } from './errors.js';
 import { EventHub } from './event-hub.js';
 import { requestLogPlugin } from './request-log.js';
 import { commandRoutes } from './routes/commands.js';
@@ -29,11 +33,14 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { readRoutes } from './routes/reads.js';
 import { workflowRoutes } from './routes/workflows.js';
+import { spaFallback } from './spa.js';
 
 export interface ApiServerOptions {
   deps: EngineDeps;
   env: HiveEnv;
   commands?: CommandsPort | undefined;
+  /** Extra /ready checks by name, run beside postgres, redis, migrations and consumerGroups (2 s limit each). */
+  readyChecks?: Record<string, ReadyCheck>;
   /** Folder of the built dashboard; defaults to web/dist of this package. */
   webRoot?: string;
   /** Redis URL for the live-event tail (its own blocking connection). */
@@ -50,13 +57,22 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/** How long close() lets requests in flight finish before their connections are closed. */
+const CLOSE_GRACE_MS = 5_000;
+
 const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const app = Fastify({
-    logger: false,
+    // Hive's logger (its mixin stamps the correlation context on every line); one line per request would be
+    // noise next to http_requests, which records every request already.
+    loggerInstance: opts.deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    // 1 MiB: a spec's limit (CONTRACT §5); the submit routes raise it for themselves.
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -72,11 +88,12 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     hub,
     router: new Router(),
     commands: opts.commands,
+    readyChecks: opts.readyChecks ?? {},
     state: { draining: false, started: false },
   };
 
   correlationPlugin(app);
-  errorPlugin(app);
+  const errors = errorPlugin(app);
   authPlugin(app, opts.env);
   const requests = requestLogPlugin(app, opts.deps.db);
   await app.register(helmet, {
@@ -126,9 +143,28 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   healthRoutes(app, ctx);
 
   const webRoot = opts.webRoot ?? DEFAULT_WEB_ROOT;
-  if (existsSync(webRoot)) {
+  if (existsSync(path.join(webRoot, 'index.html'))) {
     await app.register(fastifyStatic, { root: webRoot, prefix: '/', wildcard: false, index: ['index.html'] });
+    errors.setNotFoundFallback(spaFallback);
   }
+
+  const metricsSource: MetricsSource = {
+    queues: () => queueCounts(opts.deps),
+    deadLetters: async () => {
+      const r = await opts.deps.db
+        .selectFrom('dead_letters')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirst();
+      return Number(r?.n ?? 0);
+    },
+  };
+  setMetricsSource(metricsSource);
+
+  const sockets = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
 
   await hub.start();
   return {
@@ -145,9 +181,21 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     async close() {
       ctx.state.draining = true;
       await hub.close();
-      await app.close();
+      // Requests in flight get a grace period; a client that keeps a connection busy past it (an unread
+      // response body, a stuck upload) is cut off rather than hold the shutdown forever.
+      // Sockets are tracked by hand because an upgraded one (a WebSocket, or an upgrade answered 401) is no
+      // longer the HTTP server's to close.
+      const deadline = setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, CLOSE_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(deadline);
+      }
       await requests.flush();
       await opts.commands?.close?.();
+      clearMetricsSource(metricsSource);
     },
   };
 }

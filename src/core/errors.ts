@@ -51,6 +51,8 @@ export const ERROR_CODES = {
   HIVE_ERR_RUNNER_CRASH: { status: 500, message: 'Agent crashed' },
   HIVE_ERR_REDIS_MISSING: { status: 500, message: 'No Redis server available' },
   HIVE_ERR_SERVER_UNREACHABLE: { status: 503, message: 'The Hive server is not reachable' },
+  HIVE_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'Request headers too large' },
+  HIVE_ERR_REQUEST_TIMEOUT: { status: 408, message: 'Request not received in time' },
 } as const satisfies Record<string, ErrorDefinition>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -53,11 +53,54 @@ export const liveClientsDropped = new Counter({
   registers: [registry],
 });
 
+/**
+ * What the gauges read at scrape time. The process that serves /metrics sets it (the API, from its Redis and
+ * database); a process that never sets it reports no queue gauges rather than invented zeros.
+ */
+export interface MetricsSource {
+  /** Per configured agent: entries in its task stream and entries delivered but not acknowledged. */
+  queues(): Promise<Array<{ agent: string; depth: number; pending: number }>>;
+  /** Rows in the dead-letter table (every process's dead letters, not only this one's). */
+  deadLetters(): Promise<number>;
+}
+
+// Several API servers may live in one process (tests): the newest one still open answers.
+const sources: MetricsSource[] = [];
+let queueRead:
+  | { at: number; value: Promise<Array<{ agent: string; depth: number; pending: number }>> }
+  | undefined;
+const source = () => sources.at(-1);
+
+export function setMetricsSource(s: MetricsSource): void {
+  sources.push(s);
+  queueRead = undefined;
+}
+
+/** Removes `s`; an older source still registered answers again. */
+export function clearMetricsSource(s: MetricsSource): void {
+  const i = sources.lastIndexOf(s);
+  if (i >= 0) sources.splice(i, 1);
+  queueRead = undefined;
+}
+
+/** Both queue gauges are collected concurrently by one scrape: they share one Redis round trip. */
+function queues() {
+  const s = source();
+  if (!s) return Promise.resolve([]);
+  if (!queueRead || Date.now() - queueRead.at > 250) {
+    queueRead = { at: Date.now(), value: s.queues().catch(() => []) };
+  }
+  return queueRead.value;
+}
+
 export const queueDepth = new Gauge({
   name: 'hive_queue_depth',
   help: 'Entries in an agent task stream (waiting or in progress)',
   labelNames: ['agent'] as const,
   registers: [registry],
+  async collect() {
+    for (const q of await queues()) this.set({ agent: q.agent }, q.depth);
+  },
 });
 
 export const queuePending = new Gauge({
@@ -65,6 +108,21 @@ export const queuePending = new Gauge({
   help: 'Entries delivered to an agent instance and not yet acknowledged',
   labelNames: ['agent'] as const,
   registers: [registry],
+  async collect() {
+    for (const q of await queues()) this.set({ agent: q.agent }, q.pending);
+  },
+});
+
+export const deadLettersStored = new Gauge({
+  name: 'hive_dead_letters',
+  help: 'Dead-letter entries recorded in the database (all processes)',
+  registers: [registry],
+  async collect() {
+    const s = source();
+    if (!s) return;
+    const n = await s.deadLetters().catch(() => undefined);
+    if (n !== undefined) this.set(n);
+  },
 });
 
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });

@@ -40,10 +40,34 @@ describe('malformed requests', () => {
         .string({ minLength: 1, maxLength: 300 })
         .filter((s) => !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(s)),
     }),
-    // unknown routes and bad cursors/queries
+    // odd headers: content types, traceparents and authorization values of any shape
+    fc.record({
+      kind: fc.constant('hdr' as const),
+      url: fc.constantFrom('/api/workflows', '/api/commands/run'),
+      contentType: fc.oneof(
+        fc.constantFrom(
+          'application/json',
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data',
+        ),
+        fc.stringMatching(/^[a-z]{1,10}\/[a-z+.-]{1,12}(; ?charset=[a-z0-9-]{1,10})?$/),
+      ),
+      traceparent: fc.string({ maxLength: 80 }),
+      authorization: fc.string({ maxLength: 60 }),
+      body: fc.constantFrom('{}', '[]', 'null', '"x"', '{"tasks":[]}'),
+    }),
+    // unknown routes, URLs that do not decode, and bad cursors/queries
     fc.record({
       kind: fc.constant('url' as const),
       url: fc.oneof(
+        fc
+          .tuple(
+            fc.constantFrom('/api/workflows/', '/api/correlations/', '/api/nope/', '/api/workflows/x/'),
+            fc.stringMatching(/^[a-z.]{0,6}$/),
+            fc.constantFrom('%', '%Z', '%1', '%G0', '%E0%A4', '%C3', '%FF%FE', '%ED%A0%80'),
+          )
+          .map(([a, b, c]) => a + b + c),
         fc.webPath().map((p) => `/api/nope${p}`),
         fc
           .string({ maxLength: 40 })
@@ -63,6 +87,12 @@ describe('malformed requests', () => {
           headers['x-correlation-id'] = r.cid.replace(/[^\x20-\x7e]/g, '~');
           if (/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(headers['x-correlation-id']))
             headers['x-correlation-id'] = ' bad';
+        }
+        if (r.kind === 'hdr') {
+          const printable = (v: string) => v.replace(/[^\x20-\x7e]/g, '~');
+          headers['content-type'] = r.contentType;
+          headers.traceparent = printable(r.traceparent);
+          headers.authorization = printable(r.authorization);
         }
         const method = r.kind === 'url' || (r.kind === 'cid' && r.url !== '/api/workflows') ? 'GET' : 'POST';
         const res = await t.api.app.inject({

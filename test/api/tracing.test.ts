@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { flushTracing, initTracing, shutdownTracing } from '../../src/telemetry/tracing.js';
+import { currentContext, newContext, runInContext } from '../../src/core/context.js';
+import { flushTracing, initTracing, shutdownTracing, withSpan } from '../../src/telemetry/tracing.js';
 import { type ApiHarness, apiHarness } from '../helpers/api.js';
 import { waitFor } from '../helpers/engine.js';
 
@@ -87,5 +88,32 @@ describe('traces over OTLP/HTTP', () => {
       ]),
     );
     expect(mine.find((s) => s.name === 'POST /api/workflows')!.parentSpanId).toBe(parent);
+  });
+
+  it('nests withSpan spans under the Hive context and hands the span ID on through the context', async () => {
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const ctx = newContext({ traceparent: `00-${traceId}-b7ad6b7169203331-01` });
+    let innerCtxSpan = '';
+    await runInContext(ctx, () =>
+      withSpan('outer', { 'hive.test': true }, () =>
+        withSpan('inner', undefined, async () => {
+          innerCtxSpan = currentContext()!.spanId;
+        }),
+      ),
+    );
+    const mine = await waitFor(
+      async () => {
+        await flushTracing();
+        const s = spans.filter((x) => x.traceId === traceId);
+        return s.length >= 2 ? s : undefined;
+      },
+      5_000,
+      'the spans',
+    );
+    const outer = mine.find((s) => s.name === 'outer')!;
+    const inner = mine.find((s) => s.name === 'inner')!;
+    expect(outer.parentSpanId).toBe(ctx.spanId);
+    expect(inner.parentSpanId).toBe(outer.spanId);
+    expect(innerCtxSpan).toBe(inner.spanId);
   });
 });

@@ -60,23 +60,31 @@ export function eventRoutes(app: App, ctx: ApiContext): void {
       const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
       let unsubscribe: (() => void) | undefined;
       req.raw.on('close', close);
-      unsubscribe = await ctx.hub.subscribe(
-        {
-          filter,
-          send(e: HiveEvent) {
-            if (closed) return true;
-            res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-            // A client whose unsent bytes exceed the bound is too slow to read: dropped rather than let memory grow.
-            return res.writableLength < ctx.env.HIVE_SSE_BUFFER_BYTES;
+      try {
+        unsubscribe = await ctx.hub.subscribe(
+          {
+            filter,
+            send(e: HiveEvent) {
+              if (closed) return true;
+              res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+              // A client whose unsent bytes exceed the bound is too slow to read: dropped rather than let memory grow.
+              return res.writableLength < ctx.env.HIVE_SSE_BUFFER_BYTES;
+            },
+            close(reason: string) {
+              if (!closed) res.write(`: closing (${reason})\n\n`);
+              close();
+              res.destroy();
+            },
           },
-          close(reason: string) {
-            if (!closed) res.write(`: closing (${reason})\n\n`);
-            close();
-            res.destroy();
-          },
-        },
-        after,
-      );
+          after,
+        );
+      } catch (err) {
+        // The replay could not be read (database down): the client reconnects with its Last-Event-ID.
+        req.log.warn({ err }, 'live events: replay failed');
+        if (!closed) res.write(': replay failed, reconnect\n\n');
+        close();
+        return;
+      }
       if (closed) unsubscribe();
     },
   );
@@ -104,20 +112,26 @@ export function eventRoutes(app: App, ctx: ApiContext): void {
         unsubscribe?.();
       });
       let unsubscribe: (() => void) | undefined;
-      unsubscribe = await ctx.hub.subscribe(
-        {
-          filter,
-          send(e) {
-            if (closed) return true;
-            socket.send(JSON.stringify(e));
-            return socket.bufferedAmount < ctx.env.HIVE_SSE_BUFFER_BYTES;
+      try {
+        unsubscribe = await ctx.hub.subscribe(
+          {
+            filter,
+            send(e) {
+              if (closed) return true;
+              socket.send(JSON.stringify(e));
+              return socket.bufferedAmount < ctx.env.HIVE_SSE_BUFFER_BYTES;
+            },
+            close(reason) {
+              socket.close(1013, reason);
+            },
           },
-          close(reason) {
-            socket.close(1013, reason);
-          },
-        },
-        resumeFrom(req.headers['last-event-id'], q.after),
-      );
+          resumeFrom(req.headers['last-event-id'], q.after),
+        );
+      } catch (err) {
+        req.log.warn({ err }, 'live events: replay failed');
+        socket.close(1011, 'replay failed, reconnect');
+        return;
+      }
       if (closed) unsubscribe();
     },
   );

@@ -1,10 +1,8 @@
 import { sql } from 'kysely';
 import { COORDINATOR_GROUP } from '../../bus/keys.js';
 import { currentVersion, headVersion } from '../../store/migrator.js';
-import { queueDepth, queuePending, registry } from '../../telemetry/metrics.js';
-import type { ApiContext, App } from '../context.js';
-
-type Check = { status: 'pass' | 'warn' | 'fail'; output?: string; observedValue?: unknown };
+import { registry } from '../../telemetry/metrics.js';
+import type { ApiContext, App, ReadyCheckResult as Check } from '../context.js';
 
 async function timed<T>(fn: () => Promise<T>, ms = 2_000): Promise<T> {
   return Promise.race([
@@ -58,6 +56,12 @@ export function healthRoutes(app: App, ctx: ApiContext): void {
               output: 'results stream not created yet: is a coordinator running?',
             }),
         ),
+        ...Object.entries(ctx.readyChecks).map(([name, check]) =>
+          timed(check).then(
+            (r) => (checks[name] = r),
+            (e) => (checks[name] = { status: 'fail', output: String((e as Error).message) }),
+          ),
+        ),
       ]);
       if (!ctx.state.started) checks.lifecycle = { status: 'fail', output: 'starting' };
       else if (ctx.state.draining) checks.lifecycle = { status: 'fail', output: 'draining' };
@@ -74,17 +78,6 @@ export function healthRoutes(app: App, ctx: ApiContext): void {
     '/metrics',
     { schema: { tags: ['health'], summary: 'Prometheus metrics', hide: true } },
     async (_req, reply) => {
-      const pipeline = ctx.deps.redis.pipeline();
-      const names = Object.keys(ctx.deps.config.agents);
-      for (const n of names)
-        pipeline.xlen(ctx.deps.keys.agentTasks(n)).xpending(ctx.deps.keys.agentTasks(n), 'workers');
-      const replies = (await pipeline.exec().catch(() => [])) ?? [];
-      names.forEach((n, i) => {
-        const depth = replies[i * 2]?.[1];
-        const pending = replies[i * 2 + 1]?.[1] as [number] | undefined;
-        if (typeof depth === 'number') queueDepth.set({ agent: n }, depth);
-        if (pending) queuePending.set({ agent: n }, Number(pending[0] ?? 0));
-      });
       return reply.type(registry.contentType).send(await registry.metrics());
     },
   );

@@ -24,13 +24,15 @@ export function readRoutes(app: App, ctx: ApiContext): void {
     {
       schema: {
         tags: ['logs'],
-        summary: 'Agent log lines',
+        summary:
+          'Agent log lines, oldest first: the newest `limit` (nextCursor pages back), or those after line `after`',
         querystring: z.object({
           correlationId: cid.optional(),
           workflowId: z.string().max(256).optional(),
           taskId: z.string().max(256).optional(),
           agent: z.string().max(64).optional(),
           after: z.coerce.number().int().min(0).optional(),
+          cursor: z.string().max(512).optional(),
           limit: z.coerce.number().int().min(1).max(5_000).default(200),
         }),
       },

@@ -62,3 +62,30 @@ export async function agentsView(deps: EngineDeps) {
     }),
   };
 }
+
+/** Queue depth (XLEN) and pending count (XPENDING of the workers group) of every configured agent's stream. */
+export async function queueCounts(
+  deps: EngineDeps,
+): Promise<Array<{ agent: string; depth: number; pending: number }>> {
+  const names = Object.keys(deps.config.agents);
+  if (names.length === 0) return [];
+  const pipeline = deps.redis.pipeline();
+  for (const n of names)
+    pipeline.xlen(deps.keys.agentTasks(n)).xpending(deps.keys.agentTasks(n), WORKER_GROUP);
+  const replies = (await pipeline.exec()) ?? [];
+  const out: Array<{ agent: string; depth: number; pending: number }> = [];
+  names.forEach((agent, i) => {
+    const [depthErr, depth] = replies[i * 2] ?? [];
+    const [pendingErr, pending] = replies[i * 2 + 1] ?? [];
+    // No stream or group yet (nothing ever queued): an honest zero; a Redis error: no sample at all.
+    if (depthErr || pendingErr) {
+      if (!/NOGROUP|no such key/i.test(String(depthErr ?? pendingErr))) return;
+    }
+    out.push({
+      agent,
+      depth: depthErr ? 0 : Number(depth ?? 0),
+      pending: pendingErr ? 0 : Number((pending as [number] | null)?.[0] ?? 0),
+    });
+  });
+  return out;
+}

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { HiveError } from '../../core/errors.js';
 import { eventFromRow } from '../../engine/events.js';
 import type { Db } from '../database.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor, invalidCursor } from './cursor.js';
 import { logView, taskView, workflowSummary, workflowView } from './views.js';
 
 /** The read side of the API: plain queries over the tables, shaped as CONTRACT §6. */
@@ -18,6 +18,7 @@ export async function listWorkflows(
   opts: { status?: string | undefined; limit: number; cursor?: string | undefined },
 ) {
   const after = decodeCursor(opts.cursor);
+  if (after !== undefined && typeof after !== 'string') throw invalidCursor();
   let q = db
     .selectFrom('workflows')
     .selectAll()
@@ -50,6 +51,10 @@ export async function listWorkflows(
   };
 }
 
+/**
+ * Agent log lines, oldest first within the page. Without `after`, the page is the newest `limit` lines and
+ * `nextCursor` pages back to older ones; with `after` (a line id: how `--follow` polls), the lines after it.
+ */
 export async function listLogs(
   db: Db,
   f: {
@@ -59,16 +64,30 @@ export async function listLogs(
     agent?: string | undefined;
     limit: number;
     after?: number | undefined;
+    cursor?: string | undefined;
   },
 ) {
-  let q = db.selectFrom('agent_logs').selectAll().orderBy('id', 'desc').limit(f.limit);
+  const before = decodeCursor(f.cursor);
+  if (before !== undefined && typeof before !== 'number') throw invalidCursor();
+  let q = db
+    .selectFrom('agent_logs')
+    .selectAll()
+    .orderBy('id', f.after !== undefined ? 'asc' : 'desc')
+    .limit(f.limit + 1);
   if (f.correlationId) q = q.where('correlation_id', '=', f.correlationId);
   if (f.workflowId) q = q.where('workflow_id', '=', f.workflowId);
   if (f.taskId) q = q.where('task_id', '=', f.taskId);
   if (f.agent) q = q.where('agent', '=', f.agent);
   if (f.after !== undefined) q = q.where('id', '>', String(f.after));
+  if (before !== undefined) q = q.where('id', '<', String(before));
   const rows = await q.execute();
-  return { items: rows.reverse().map(logView) };
+  const more = rows.length > f.limit;
+  const page = rows.slice(0, f.limit);
+  if (f.after !== undefined) return { items: page.map(logView), nextCursor: null };
+  return {
+    items: page.reverse().map(logView),
+    nextCursor: more ? encodeCursor(Number(page[0]!.id)) : null,
+  };
 }
 
 /** Everything under one correlation ID, each part with its timings. */
@@ -129,6 +148,7 @@ export async function correlationTimeline(db: Db, cid: string) {
 
 export async function listDeadLetters(db: Db, opts: { limit: number; cursor?: string | undefined }) {
   const after = decodeCursor(opts.cursor);
+  if (after !== undefined && typeof after !== 'number') throw invalidCursor();
   let q = db
     .selectFrom('dead_letters')
     .selectAll()
