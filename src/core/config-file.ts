@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
+import { codingOptionProblems, isCodingRunner } from './coding-options.js';
 import { formatProblems, HiveError, type Problem } from './errors.js';
 import { yamlValue } from './yaml-value.js';
 
@@ -9,7 +10,11 @@ import { yamlValue } from './yaml-value.js';
 export const AGENT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export const TASK_TYPE = /^[A-Za-z0-9_.:/-]{1,128}$/;
 
-export const RUNNERS = ['command', 'http', 'sdk', 'claude-code', 'codex', 'gemini', 'aider'] as const;
+// `git` runs Hive's built-in git task types (`git.merge`) without any CLI agent.
+export const RUNNERS = ['command', 'http', 'sdk', 'claude-code', 'codex', 'gemini', 'aider', 'git'] as const;
+
+/** A git branch-name component: no spaces, `..`, `~^:?*[\\`, no leading dot or dash. */
+const BRANCH_PART = /^(?!\.|-)(?!.*\.\.)[A-Za-z0-9._/-]{1,64}(?<!\.|\/|\.lock)$/;
 
 const agentSchema = z
   .object({
@@ -36,6 +41,14 @@ const agentSchema = z
     extraArgs: z.array(z.string()).default([]),
     workspace: z.enum(['worktree', 'none']).default('none'),
     repo: z.string().optional(),
+    /** Runs of this runner at once on this host, across all its agents and instances (files under HIVE_HOME). */
+    maxParallel: z.number().int().min(1).max(1000).optional(),
+    /** When a task's worktree folder is removed; its branch always stays (the merge needs it). */
+    worktreeCleanup: z.enum(['on-success', 'always', 'never']).default('on-success'),
+    /** What worktrees start from (default: the repository's HEAD). */
+    baseBranch: z.string().regex(BRANCH_PART, 'expected a git branch name').optional(),
+    /** Task branches are `<branchPrefix>/<workflow id>/<task id>`. */
+    branchPrefix: z.string().regex(BRANCH_PART, 'expected a git branch name').default('hive'),
   })
   .strict()
   .superRefine((agent, ctx) => {
@@ -44,6 +57,11 @@ const agentSchema = z
     }
     if (agent.runner === 'http' && !agent.url) {
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'required when runner is "http"' });
+    }
+    if (isCodingRunner(agent.runner)) {
+      for (const p of codingOptionProblems(agent.runner, agent)) {
+        ctx.addIssue({ code: 'custom', path: [p.key], message: p.message });
+      }
     }
   });
 
