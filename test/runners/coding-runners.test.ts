@@ -1,0 +1,421 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { submitWorkflow } from '../../src/engine/submit.js';
+import { type EngineHarness, engineHarness, waitFor, waitForWorkflow } from '../helpers/engine.js';
+import { type HiveProcess, startHive, stopAll, writeConfig } from '../helpers/processes.js';
+import { git, PATH_WITH_FIXTURES, tempRepo } from './helpers.js';
+
+/**
+ * Each coding runner against its stand-in CLI, run by real `hive agent` processes, through the real engine
+ * (Redis, PostgreSQL): every case ends in the status and error code its class implies, with logs and usage.
+ */
+const repo = tempRepo();
+const home = mkdtempSync(path.join(tmpdir(), 'hive-home-'));
+const coding = { workspace: 'worktree', repo, concurrency: 8, retries: 0 };
+const config = {
+  agents: {
+    claude_agent: {
+      ...coding,
+      capabilities: ['code'],
+      runner: 'claude-code',
+      maxTurns: 3,
+      budgetUsd: 0.05,
+      permissionMode: 'acceptEdits',
+      allowedTools: ['Read', 'Write'],
+      model: 'claude-sonnet-4-5',
+      maxParallel: 4,
+    },
+    codex_agent: {
+      ...coding,
+      capabilities: ['code_codex'],
+      runner: 'codex',
+      sandbox: 'workspace-write',
+      maxTurns: 3,
+    },
+    gemini_agent: { ...coding, capabilities: ['code_gemini'], runner: 'gemini', model: 'gemini-2.5-pro' },
+    aider_agent: { ...coding, capabilities: ['code_aider'], runner: 'aider', budgetUsd: 0.05 },
+  },
+  engine: {
+    visibilityTimeoutMs: 3_000,
+    claimIntervalMs: 250,
+    heartbeatMs: 500,
+    retryBaseMs: 20,
+    retryMaxMs: 50,
+  },
+};
+
+interface Case {
+  agent: string;
+  type: string;
+  case: string;
+  status: 'completed' | 'failed';
+  code?: string;
+  retryable?: boolean;
+  usage?: { inputTokens?: number; outputTokens?: number; costUsd?: number };
+  timeoutMs?: number;
+}
+
+const CASES: Case[] = [
+  {
+    agent: 'claude_agent',
+    type: 'code',
+    case: 'success',
+    status: 'completed',
+    usage: { inputTokens: 300, outputTokens: 80, costUsd: 0.025 },
+  },
+  {
+    agent: 'claude_agent',
+    type: 'code',
+    case: 'max_turns',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_MAX_TURNS',
+    retryable: false,
+    usage: { costUsd: 0.03 },
+  },
+  {
+    agent: 'claude_agent',
+    type: 'code',
+    case: 'budget',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_BUDGET',
+    retryable: false,
+    usage: { costUsd: 0.06 },
+  },
+  { agent: 'claude_agent', type: 'code', case: 'crash', status: 'failed', code: 'HIVE_ERR_RUNNER_CRASH' },
+  {
+    agent: 'claude_agent',
+    type: 'code',
+    case: 'hang',
+    status: 'failed',
+    code: 'HIVE_ERR_TASK_TIMEOUT',
+    timeoutMs: 1_500,
+  },
+  {
+    agent: 'claude_agent',
+    type: 'code',
+    case: 'malformed',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_OUTPUT_INVALID',
+  },
+  {
+    agent: 'claude_agent',
+    type: 'code',
+    case: 'rate_limit',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_RATE_LIMITED',
+    retryable: true,
+  },
+  {
+    agent: 'claude_agent',
+    type: 'code',
+    case: 'auth',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_AUTH',
+    retryable: false,
+  },
+  {
+    agent: 'codex_agent',
+    type: 'code_codex',
+    case: 'success',
+    status: 'completed',
+    usage: { inputTokens: 2000, outputTokens: 100 },
+  },
+  {
+    agent: 'codex_agent',
+    type: 'code_codex',
+    case: 'max_turns',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_MAX_TURNS',
+  },
+  {
+    agent: 'codex_agent',
+    type: 'code_codex',
+    case: 'crash',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_CRASH',
+  },
+  {
+    agent: 'codex_agent',
+    type: 'code_codex',
+    case: 'hang',
+    status: 'failed',
+    code: 'HIVE_ERR_TASK_TIMEOUT',
+    timeoutMs: 1_500,
+  },
+  {
+    agent: 'codex_agent',
+    type: 'code_codex',
+    case: 'malformed',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_OUTPUT_INVALID',
+  },
+  {
+    agent: 'codex_agent',
+    type: 'code_codex',
+    case: 'rate_limit',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_RATE_LIMITED',
+  },
+  { agent: 'codex_agent', type: 'code_codex', case: 'auth', status: 'failed', code: 'HIVE_ERR_RUNNER_AUTH' },
+  {
+    agent: 'gemini_agent',
+    type: 'code_gemini',
+    case: 'success',
+    status: 'completed',
+    usage: { inputTokens: 900, outputTokens: 60 },
+  },
+  {
+    agent: 'gemini_agent',
+    type: 'code_gemini',
+    case: 'gemini_max_turns',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_MAX_TURNS',
+  },
+  {
+    agent: 'gemini_agent',
+    type: 'code_gemini',
+    case: 'crash',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_CRASH',
+  },
+  {
+    agent: 'gemini_agent',
+    type: 'code_gemini',
+    case: 'hang',
+    status: 'failed',
+    code: 'HIVE_ERR_TASK_TIMEOUT',
+    timeoutMs: 1_500,
+  },
+  {
+    agent: 'gemini_agent',
+    type: 'code_gemini',
+    case: 'malformed',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_OUTPUT_INVALID',
+  },
+  {
+    agent: 'gemini_agent',
+    type: 'code_gemini',
+    case: 'rate_limit',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_RATE_LIMITED',
+  },
+  {
+    agent: 'gemini_agent',
+    type: 'code_gemini',
+    case: 'auth',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_AUTH',
+  },
+  {
+    agent: 'aider_agent',
+    type: 'code_aider',
+    case: 'success',
+    status: 'completed',
+    usage: { inputTokens: 4600, outputTokens: 300, costUsd: 0.03 },
+  },
+  {
+    agent: 'aider_agent',
+    type: 'code_aider',
+    case: 'budget',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_BUDGET',
+    retryable: false,
+  },
+  {
+    agent: 'aider_agent',
+    type: 'code_aider',
+    case: 'crash',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_CRASH',
+  },
+  {
+    agent: 'aider_agent',
+    type: 'code_aider',
+    case: 'hang',
+    status: 'failed',
+    code: 'HIVE_ERR_TASK_TIMEOUT',
+    timeoutMs: 1_500,
+  },
+  {
+    agent: 'aider_agent',
+    type: 'code_aider',
+    case: 'rate_limit',
+    status: 'failed',
+    code: 'HIVE_ERR_RUNNER_RATE_LIMITED',
+  },
+  { agent: 'aider_agent', type: 'code_aider', case: 'auth', status: 'failed', code: 'HIVE_ERR_RUNNER_AUTH' },
+];
+
+describe('coding-agent runners with stand-in CLIs', () => {
+  let h: EngineHarness;
+  let procs: HiveProcess[] = [];
+
+  beforeAll(async () => {
+    h = await engineHarness(config);
+    const file = writeConfig(config);
+    await h.startCoordinator();
+    for (const name of Object.keys(config.agents)) {
+      procs.push(
+        startHive(['agent', name, '--config', file], {
+          HIVE_KEY_PREFIX: h.prefix,
+          HIVE_HOME: home,
+          PATH: PATH_WITH_FIXTURES,
+        }),
+      );
+    }
+    await waitFor(
+      async () => {
+        const rows = await h.deps.db
+          .selectFrom('agent_instances')
+          .select('agent')
+          .where('status', '=', 'online')
+          .execute();
+        return new Set(rows.map((r) => r.agent)).size >= 4;
+      },
+      30_000,
+      'coding agents online',
+    );
+  });
+  afterAll(async () => {
+    await stopAll(procs);
+    procs = [];
+    await h.close();
+  });
+
+  it('ends every case in its status and error code, with logs and usage stored', async () => {
+    const runs = await Promise.all(
+      CASES.map(async (c, i) => {
+        const name = `${c.agent}-${c.case}-${i}`;
+        const res = await submitWorkflow(
+          h.deps,
+          {
+            tasks: [
+              {
+                id: 'work',
+                type: c.type,
+                agent: c.agent,
+                retries: 0,
+                ...(c.timeoutMs ? { timeoutMs: c.timeoutMs } : {}),
+                input: { prompt: `Do the work. #case ${c.case} #arg name=${name}`, files: ['README.md'] },
+              },
+            ],
+          },
+          { correlationId: `cc-${i}` },
+        );
+        return { c, name, res, wf: await waitForWorkflow(h, res.id, 45_000) };
+      }),
+    );
+    for (const { c, name, res } of runs) {
+      const label = `${c.agent}/${c.case}`;
+      const task = await h.deps.db
+        .selectFrom('tasks')
+        .selectAll()
+        .where('workflow_id', '=', res.id)
+        .executeTakeFirstOrThrow();
+      expect(task.status, label).toBe(c.status);
+      const error = task.error as { code?: string; details?: { class?: string } } | null;
+      if (c.code) expect(error?.code, `${label}: ${JSON.stringify(error)}`).toBe(c.code);
+      if (c.usage) expect(task.usage, label).toMatchObject(c.usage);
+      const logs = await h.deps.db
+        .selectFrom('agent_logs')
+        .selectAll()
+        .where('workflow_id', '=', res.id)
+        .execute();
+      expect(logs.length, `${label} logs`).toBeGreaterThan(0);
+      expect(logs.every((l) => l.correlation_id === res.correlationId)).toBe(true);
+      if (c.retryable !== undefined) {
+        const failed = await h.deps.db
+          .selectFrom('events')
+          .select('type')
+          .where('workflow_id', '=', res.id)
+          .where('type', 'in', ['task.failed', 'task.retrying'])
+          .execute();
+        expect(failed.length, label).toBeGreaterThan(0);
+      }
+      if (c.status === 'completed') {
+        const out = task.output as {
+          branch: string;
+          commit: string;
+          diffstat: { filesChanged: number; files: { path: string }[] };
+          result: string;
+          diff?: string;
+        };
+        expect(out.branch, label).toBe(`hive/${res.id}/work`);
+        expect(out.commit).toMatch(/^[0-9a-f]{40}$/);
+        expect(git(repo, 'rev-parse', out.branch).trim()).toBe(out.commit);
+        expect(out.diffstat.files.map((f) => f.path).sort(), label).toEqual(
+          [`docs/${name}.md`, `src/${name}.txt`].sort(),
+        );
+        expect(git(repo, 'show', `${out.branch}:src/${name}.txt`)).toBe(`hello from ${name}\n`);
+        if (c.agent === 'aider_agent') expect(out.diff).toContain(`+hello from ${name}`);
+        else expect(out.result).toBe(`wrote ${name}`);
+        // on-success cleanup: the folder is gone, the branch stays.
+        expect(existsSync(path.join(home, 'worktrees', 'hive', res.id, 'work'))).toBe(false);
+      }
+    }
+    // A failed attempt's worktree is kept for inspection (on-success policy), without a commit on its branch.
+    const crash = runs.find((r) => r.c.agent === 'claude_agent' && r.c.case === 'max_turns')!;
+    expect(existsSync(path.join(home, 'worktrees', 'hive', crash.res.id, 'work', 'a.txt'))).toBe(true);
+    // Every stream-json event became a log line as it came (system init, assistant, user, result).
+    const ok = runs.find((r) => r.c.agent === 'claude_agent' && r.c.case === 'success')!;
+    const messages = (
+      await h.deps.db
+        .selectFrom('agent_logs')
+        .select('message')
+        .where('workflow_id', '=', ok.res.id)
+        .orderBy('id')
+        .execute()
+    ).map((l) => l.message);
+    expect(messages.some((m) => m.startsWith('[system init] session sess-'))).toBe(true);
+    expect(messages.filter((m) => m.startsWith('[assistant]')).length).toBe(2);
+    expect(messages.some((m) => m.startsWith('[result success] 2 turns'))).toBe(true);
+  }, 120_000);
+
+  it('retries a rate-limited run with backoff, and not a budget or auth failure', async () => {
+    const attempts = async (prompt: string, cid: string) => {
+      const res = await submitWorkflow(
+        h.deps,
+        { tasks: [{ id: 't', type: 'code', agent: 'claude_agent', retries: 2, input: { prompt } }] },
+        { correlationId: cid },
+      );
+      await waitForWorkflow(h, res.id, 45_000);
+      const t = await h.deps.db
+        .selectFrom('tasks')
+        .selectAll()
+        .where('workflow_id', '=', res.id)
+        .executeTakeFirstOrThrow();
+      return { attempt: t.attempt, status: t.status };
+    };
+    const [rl, auth, budget] = await Promise.all([
+      attempts('#case rate_limit', 'cc-rl'),
+      attempts('#case auth', 'cc-auth'),
+      attempts('#case budget', 'cc-budget'),
+    ]);
+    expect(rl).toEqual({ attempt: 3, status: 'failed' });
+    expect(auth).toEqual({ attempt: 1, status: 'failed' });
+    expect(budget).toEqual({ attempt: 1, status: 'failed' });
+  }, 60_000);
+
+  it('refuses a task whose input lacks what the prompt template uses, without starting the CLI', async () => {
+    const res = await submitWorkflow(
+      h.deps,
+      {
+        tasks: [{ id: 'x', type: 'code', agent: 'claude_agent', retries: 2, input: { other: 1 } }],
+      },
+      { correlationId: 'cc-input' },
+    );
+    await waitForWorkflow(h, res.id);
+    const t = await h.deps.db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('workflow_id', '=', res.id)
+      .executeTakeFirstOrThrow();
+    expect(t.status).toBe('failed');
+    expect(t.attempt).toBe(1);
+    expect((t.error as { code: string; message: string }).code).toBe('HIVE_ERR_RUNNER_INPUT_INVALID');
+    expect((t.error as { message: string }).message).toContain('{{task.input.prompt}}');
+  });
+});
