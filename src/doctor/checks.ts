@@ -5,11 +5,13 @@ import { sql } from 'kysely';
 import { COORDINATOR_GROUP, WORKER_GROUP } from '../bus/keys.js';
 import { createRedis, parseInfo, type Redis } from '../bus/redis.js';
 import { CommandService } from '../commands/service.js';
+import { isCodingRunner } from '../core/coding-options.js';
 import { type HiveEnv, loadEnv } from '../core/config-env.js';
 import { type HiveConfig, loadConfigFile } from '../core/config-file.js';
 import { isHiveError } from '../core/errors.js';
 import { openStore, type Store } from '../store/database.js';
 import { currentVersion, headVersion } from '../store/migrator.js';
+import { codingCliCheck, gitCheck } from './coding-clis.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
@@ -183,6 +185,15 @@ export const runnersCheck: Check = async (ctx) => {
   if (!ctx.config) return [];
   const out: CheckResult[] = [];
   for (const [name, a] of Object.entries(ctx.config.agents)) {
+    if (isCodingRunner(a.runner)) {
+      out.push(codingCliCheck(name, a.runner, a, ctx.config.baseDir));
+      if (a.workspace === 'worktree') out.push({ ...gitCheck(name), name: `git ${name}` });
+      continue;
+    }
+    if (a.runner === 'git') {
+      out.push(gitCheck(name));
+      continue;
+    }
     if (a.runner !== 'command') continue;
     const bin = a.command![0]!;
     const local = path.resolve(ctx.config.baseDir, a.cwd ?? '.', bin);
