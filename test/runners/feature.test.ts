@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { createApiServer } from '../../src/api/server.js';
 import { CommandService } from '../../src/commands/service.js';
+import { loadEnv } from '../../src/core/config-env.js';
 import { parseConfig } from '../../src/core/config-file.js';
 import { submitWorkflow } from '../../src/engine/submit.js';
 import { type EngineHarness, engineHarness, waitFor, waitForWorkflow } from '../helpers/engine.js';
 import { type HiveProcess, ROOT, startHive, stopAll, writeConfig } from '../helpers/processes.js';
+import { REDIS_URL } from '../helpers/redis.js';
 import { git, PATH_WITH_FIXTURES, tempRepo } from './helpers.js';
 
 /**
@@ -112,6 +115,37 @@ describe('/feature with coding agents in worktrees', () => {
     // Usage per task and summed for the workflow (the stand-in reports $0.02 a turn for backend, $0.015 for frontend).
     expect(byId.api!.usage).toMatchObject({ costUsd: 0.04 });
     expect(byId.ui!.usage).toMatchObject({ costUsd: 0.015 });
+
+    // The API sums them per workflow and per agent.
+    const commands = new CommandService({ config: h.config, watch: false });
+    const server = await createApiServer({
+      deps: h.deps,
+      env: loadEnv({ HIVE_KEY_PREFIX: h.prefix }),
+      commands,
+      redisUrl: REDIS_URL,
+    });
+    const url = await server.start('127.0.0.1', 0);
+    try {
+      const view = (await (await fetch(`${url}/api/workflows/${res.id}`)).json()) as Record<string, unknown>;
+      expect(view.usage).toMatchObject({ costUsd: expect.closeTo(0.055, 6) });
+      expect(view.usageByAgent).toMatchObject({
+        backend_coder: { costUsd: 0.04 },
+        frontend_coder: { costUsd: 0.015 },
+      });
+      const usage = (await (await fetch(`${url}/api/usage?correlationId=${cid}`)).json()) as {
+        total: { costUsd: number; tasks: number };
+        agents: { agent: string; costUsd: number; inputTokens: number }[];
+      };
+      expect(usage.total.tasks).toBe(2);
+      expect(usage.total.costUsd).toBeCloseTo(0.055, 6);
+      expect(usage.agents.map((a) => a.agent)).toEqual(['backend_coder', 'frontend_coder']);
+      expect(usage.agents[0]!.inputTokens).toBe(300);
+      const bad = await fetch(`${url}/api/usage?since=yesterday`);
+      expect(bad.status).toBe(400);
+    } finally {
+      await server.close();
+      await commands.close();
+    }
 
     // One correlation ID on the workflow, every task, event and log line.
     expect(tasks.every((t) => t.correlation_id === cid)).toBe(true);

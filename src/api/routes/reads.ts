@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { agentsView } from '../../store/queries/agents.js';
 import { correlationTimeline, listDeadLetters, listLogs } from '../../store/queries/read-model.js';
+import { usageSummary } from '../../store/queries/usage.js';
 import type { ApiContext, App } from '../context.js';
 
 const cid = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'not a correlation ID');
@@ -59,5 +60,26 @@ export function readRoutes(app: App, ctx: ApiContext): void {
       },
     },
     async (req) => listDeadLetters(ctx.deps.db, req.query),
+  );
+
+  app.get(
+    '/api/usage',
+    {
+      schema: {
+        tags: ['usage'],
+        summary: 'Tokens and USD reported by runners, summed per agent and in total',
+        querystring: z.object({
+          workflowId: z.string().max(256).optional(),
+          correlationId: cid.optional(),
+          since: z.iso.datetime({ offset: true }).optional(),
+        }),
+      },
+    },
+    async (req) =>
+      usageSummary(ctx.deps.db, {
+        workflowId: req.query.workflowId,
+        correlationId: req.query.correlationId,
+        since: req.query.since ? new Date(req.query.since) : undefined,
+      }),
   );
 }

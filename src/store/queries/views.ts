@@ -50,10 +50,22 @@ export function workflowView(w: WorkflowRow, tasks: TaskRow[]) {
     },
     { inputTokens: 0, outputTokens: 0, costUsd: 0 },
   );
+  // Added for coding agents: the same sums per agent (a workflow of several CLIs: who spent what).
+  const byAgent: Record<string, { inputTokens: number; outputTokens: number; costUsd: number }> = {};
+  for (const t of tasks) {
+    if (!t.usage || !t.agent) continue;
+    const u = t.usage as { inputTokens?: number; outputTokens?: number; costUsd?: number };
+    byAgent[t.agent] ??= { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+    const a = byAgent[t.agent]!;
+    a.inputTokens += u.inputTokens ?? 0;
+    a.outputTokens += u.outputTokens ?? 0;
+    a.costUsd += u.costUsd ?? 0;
+  }
   return {
     ...workflowSummary(w),
     budgetUsd: w.budget_usd,
     usage,
+    usageByAgent: byAgent,
     tasks: tasks.sort((a, b) => a.position - b.position).map(taskView),
   };
 }
