@@ -75,6 +75,8 @@ export interface Task {
 export interface WorkflowDetail extends WorkflowSummary {
   tasks: Task[];
   usage?: Usage;
+  /** Per agent (coding runners report tokens and USD). */
+  usageByAgent?: Record<string, Usage>;
   budgetUsd?: number | null;
 }
 
@@ -143,4 +145,10 @@ export interface DeadLetter {
   correlationId: string | null;
   workflowId?: string | null;
   taskId?: string | null;
+}
+
+/** GET /api/usage: tokens and USD summed per agent and in total. */
+export interface UsageSummary {
+  total: { tasks: number; inputTokens: number; outputTokens: number; costUsd: number };
+  agents: { agent: string; tasks: number; inputTokens: number; outputTokens: number; costUsd: number }[];
 }

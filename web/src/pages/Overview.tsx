@@ -4,7 +4,7 @@ import { Chart } from '../components/Chart';
 import { EventRow } from '../components/EventRow';
 import { useApi, useLive, useNow } from '../hooks';
 import { type HiveEvent, live } from '../live';
-import type { AgentsView, WorkflowList } from '../types';
+import type { AgentsView, UsageSummary, WorkflowList } from '../types';
 
 const WINDOW = 60;
 const RECENT = 10;
@@ -24,6 +24,14 @@ export function Overview() {
     1000,
     5000,
   );
+  const usage = useApi<UsageSummary>(
+    '/api/usage',
+    (e) => e.type === 'task.completed' || e.type === 'task.failed' || e.type === 'task.retrying',
+    [],
+    1000,
+    10000,
+  );
+  const costOf = (agent: string) => usage.data?.agents.find((u) => u.agent === agent);
   const running = useApi<WorkflowList>(
     '/api/workflows?status=running&limit=50',
     (e) => e.type.startsWith('workflow.') || e.type === 'task.completed',
@@ -135,6 +143,9 @@ export function Overview() {
               <th scope="col" class="num">
                 Pending
               </th>
+              <th scope="col" class="num">
+                Cost (tokens in/out)
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -182,6 +193,12 @@ export function Overview() {
                 <td class="num">{a.instances.reduce((m, i) => m + (i.running ?? 0), 0)}</td>
                 <td class="num">{a.queueDepth ?? '—'}</td>
                 <td class="num">{a.pending ?? '—'}</td>
+                <td class="num" data-testid="agent-cost">
+                  {(() => {
+                    const u = costOf(a.name);
+                    return u ? `$${u.costUsd.toFixed(4)} (${u.inputTokens}/${u.outputTokens})` : '—';
+                  })()}
+                </td>
               </tr>
             ))}
           </tbody>

@@ -148,6 +148,16 @@ export function Workflow({ id }: { id: string }) {
             <dt>Cost</dt>
             <dd>
               ${cost.toFixed(4)} · {w.usage?.inputTokens ?? 0} in / {w.usage?.outputTokens ?? 0} out tokens
+              {w.usageByAgent && Object.keys(w.usageByAgent).length > 1 && (
+                <span class="muted" data-testid="cost-by-agent">
+                  {' '}
+                  (
+                  {Object.entries(w.usageByAgent)
+                    .map(([agent, u]) => `${agent} $${(u.costUsd ?? 0).toFixed(4)}`)
+                    .join(', ')}
+                  )
+                </span>
+              )}
             </dd>
           </>
         )}
@@ -194,6 +204,9 @@ export function Workflow({ id }: { id: string }) {
               Duration
             </th>
             <th scope="col">Depends on</th>
+            <th scope="col" class="num">
+              Cost
+            </th>
             <th scope="col">Error</th>
           </tr>
         </thead>
@@ -214,6 +227,11 @@ export function Workflow({ id }: { id: string }) {
                 )}
               </td>
               <td>{t.dependsOn?.length ? t.dependsOn.join(', ') : '—'}</td>
+              <td class="num" data-testid="task-cost">
+                {t.usage
+                  ? `${t.usage.costUsd !== undefined ? `$${t.usage.costUsd.toFixed(4)} · ` : ''}${t.usage.inputTokens ?? 0}/${t.usage.outputTokens ?? 0} tok`
+                  : '—'}
+              </td>
               <td class="error">{t.error ? `${t.error.code ?? ''}: ${t.error.message ?? ''}` : ''}</td>
             </tr>
           ))}
