@@ -35,6 +35,15 @@ const config = {
       maxTurns: 3,
     },
     gemini_agent: { ...coding, capabilities: ['code_gemini'], runner: 'gemini', model: 'gemini-2.5-pro' },
+    // Four tasks at once per instance, but one claude run at a time on this host (maxParallel).
+    serial_agent: {
+      ...coding,
+      capabilities: ['code_serial'],
+      runner: 'claude-code',
+      concurrency: 4,
+      maxParallel: 1,
+      workspace: 'none',
+    },
     aider_agent: { ...coding, capabilities: ['code_aider'], runner: 'aider', budgetUsd: 0.05 },
   },
   engine: {
@@ -273,7 +282,7 @@ describe('coding-agent runners with stand-in CLIs', () => {
           .select('agent')
           .where('status', '=', 'online')
           .execute();
-        return new Set(rows.map((r) => r.agent)).size >= 4;
+        return new Set(rows.map((r) => r.agent)).size >= 5;
       },
       30_000,
       'coding agents online',
@@ -370,7 +379,7 @@ describe('coding-agent runners with stand-in CLIs', () => {
         .execute()
     ).map((l) => l.message);
     expect(messages.some((m) => m.startsWith('[system init] session sess-'))).toBe(true);
-    expect(messages.filter((m) => m.startsWith('[assistant]')).length).toBe(2);
+    expect(messages.filter((m) => m.startsWith('[assistant]')).length, messages.join('\n')).toBe(2);
     expect(messages.some((m) => m.startsWith('[result success] 2 turns'))).toBe(true);
   }, 120_000);
 
@@ -418,4 +427,36 @@ describe('coding-agent runners with stand-in CLIs', () => {
     expect((t.error as { code: string; message: string }).code).toBe('HIVE_ERR_RUNNER_INPUT_INVALID');
     expect((t.error as { message: string }).message).toContain('{{task.input.prompt}}');
   });
+
+  it('runs at most maxParallel CLI processes at once, the others wait for a slot', async () => {
+    const ids = await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        const res = await submitWorkflow(
+          h.deps,
+          {
+            tasks: [{ id: 's', type: 'code_serial', agent: 'serial_agent', input: { prompt: '#case slow' } }],
+          },
+          { correlationId: `cc-serial-${i}` },
+        );
+        await waitForWorkflow(h, res.id, 30_000);
+        return res.id;
+      }),
+    );
+    const spans: [number, number][] = [];
+    let waited = 0;
+    for (const id of ids) {
+      const logs = await h.deps.db
+        .selectFrom('agent_logs')
+        .selectAll()
+        .where('workflow_id', '=', id)
+        .orderBy('id')
+        .execute();
+      const t = (prefix: string) => new Date(logs.find((l) => l.message.startsWith(prefix))!.ts).getTime();
+      spans.push([t('[system init]'), t('[result success]')]);
+      if (logs.some((l) => l.message.startsWith('waiting for a free claude-code slot'))) waited++;
+    }
+    spans.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+    expect(waited).toBeGreaterThanOrEqual(1);
+  }, 60_000);
 });

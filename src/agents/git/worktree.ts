@@ -8,7 +8,23 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { acquireSlot } from '../runners/coding/slots.js';
 import { type DiffStat, diffStat, git } from './git.js';
+
+/**
+ * `git worktree add/remove/prune` of one repository, one at a time across processes: a prune running while
+ * another process is half-way through an add deletes that worktree's admin folder ("failed to read
+ * .git/worktrees/…/commondir"), which the tests saw with a dozen agents on one repository.
+ */
+async function withRepoLock<T>(repo: string, fn: () => Promise<T>): Promise<T> {
+  const common = path.resolve(repo, (await git(repo, ['rev-parse', '--git-common-dir'])).trim());
+  const slot = await acquireSlot(path.join(common, 'hive-locks'), 1, new AbortController().signal, () => {});
+  try {
+    return await fn();
+  } finally {
+    await slot.release();
+  }
+}
 
 export interface Worktree {
   repo: string;
@@ -37,10 +53,12 @@ export async function createWorktree(opts: {
   const repo = await repoRoot(opts.repo);
   const base = (await git(repo, ['rev-parse', '--verify', `${opts.baseBranch ?? 'HEAD'}^{commit}`])).trim();
   const dir = path.join(opts.root, ...opts.branch.split('/'));
-  if (existsSync(dir)) await removeWorktree({ repo, dir });
-  await mkdir(path.dirname(dir), { recursive: true });
-  await git(repo, ['worktree', 'prune']);
-  await git(repo, ['worktree', 'add', '--force', '-B', opts.branch, dir, base]);
+  await withRepoLock(repo, async () => {
+    if (existsSync(dir)) await removeUnlocked({ repo, dir });
+    await mkdir(path.dirname(dir), { recursive: true });
+    await git(repo, ['worktree', 'prune']);
+    await git(repo, ['worktree', 'add', '--force', '-B', opts.branch, dir, base]);
+  });
   return { repo, dir, branch: opts.branch, base };
 }
 
@@ -60,6 +78,10 @@ export async function patchOf(wt: Worktree, maxBytes = 256 * 1024): Promise<stri
 }
 
 export async function removeWorktree(wt: { repo: string; dir: string }): Promise<void> {
+  await withRepoLock(wt.repo, () => removeUnlocked(wt));
+}
+
+async function removeUnlocked(wt: { repo: string; dir: string }): Promise<void> {
   await git(wt.repo, ['worktree', 'remove', '--force', wt.dir]).catch(() => undefined);
   await rm(wt.dir, { recursive: true, force: true });
   await git(wt.repo, ['worktree', 'prune']).catch(() => undefined);
