@@ -15,6 +15,9 @@ import type { Usage } from '../../bus/envelope.js';
 import type { CodingRunnerName } from '../../core/coding-options.js';
 import type { AgentConfig } from '../../core/config-file.js';
 import { errorToJSON } from '../../core/errors.js';
+import { taskBranch } from '../git/branch.js';
+import { MERGE_TASK_TYPE, runMerge } from '../git/merge.js';
+import { createWorktree, finishWorktree, patchOf, removeWorktree, type Worktree } from '../git/worktree.js';
 import {
   abortedOutcome,
   type Runner,
@@ -22,15 +25,6 @@ import {
   type RunnerOutcome,
   type RunnerTask,
 } from '../runner.js';
-import { taskBranch } from '../git/branch.js';
-import { MERGE_TASK_TYPE, runMerge } from '../git/merge.js';
-import {
-  createWorktree,
-  finishWorktree,
-  patchOf,
-  removeWorktree,
-  type Worktree,
-} from '../git/worktree.js';
 import { aider } from './aider.js';
 import { claudeCode } from './claude-code.js';
 import { codex } from './codex.js';
