@@ -13,6 +13,7 @@ export interface SupervisedAgent {
  * `hive up` runs each configured agent instance as its own process (`hive agent NAME`), so a task that
  * crashes or hangs its process cannot take the coordinator or the API with it. A process that dies is
  * started again with backoff; its unfinished entries are taken over by the other instances meanwhile.
+ * An instance whose supervisor dies, however it dies, exits too (see `onShutdown`).
  */
 export class AgentSupervisor {
   private readonly children = new Set<ChildProcess>();
@@ -35,7 +36,9 @@ export class AgentSupervisor {
     if (this.stopping) return;
     const child = spawn(process.execPath, [HIVE_BIN, 'agent', name, '--config', this.opts.configPath], {
       env: this.opts.env,
-      stdio: ['ignore', 'inherit', 'inherit'],
+      // The IPC channel is how an instance learns that its supervisor is gone (even SIGKILLed): it then drains
+      // and exits (cli/shutdown.ts) instead of living on as an orphan.
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.children.add(child);
     const started = Date.now();

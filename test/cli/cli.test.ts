@@ -6,7 +6,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, type TestDatabase } from '../helpers/databases.js';
 import { waitFor } from '../helpers/engine.js';
-import { HIVE_BIN, type HiveProcess, ROOT, startHive, stopAll, writeConfig } from '../helpers/processes.js';
+import {
+  expectNoAgentProcesses,
+  HIVE_BIN,
+  type HiveProcess,
+  ROOT,
+  startHive,
+  stopAll,
+  writeConfig,
+} from '../helpers/processes.js';
 import { cleanupPrefix, REDIS_URL, testPrefix, testRedis } from '../helpers/redis.js';
 
 const freePort = () =>
@@ -24,6 +32,7 @@ describe('hive CLI', () => {
   let port: number;
   let up: HiveProcess;
   let env: Record<string, string>;
+  let config: string;
   const dir = mkdtempSync(path.join(tmpdir(), 'hive-cli-'));
   const file = (name: string, spec: unknown) => {
     const p = path.join(dir, name);
@@ -42,7 +51,7 @@ describe('hive CLI', () => {
     db = await createPostgresDatabase();
     prefix = testPrefix();
     port = await freePort();
-    const config = writeConfig({
+    config = writeConfig({
       agents: {
         backend_agent: {
           capabilities: ['api_creation'],
@@ -78,7 +87,9 @@ describe('hive CLI', () => {
   });
 
   afterAll(async () => {
+    // SIGKILL, as a crash would: the agent processes `hive up` supervised must not outlive it.
     await stopAll([up]);
+    await expectNoAgentProcesses(config);
     const r = testRedis();
     await cleanupPrefix(r, prefix);
     r.disconnect();

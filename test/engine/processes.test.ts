@@ -4,7 +4,14 @@ import { createRedis } from '../../src/bus/redis.js';
 import { submitWorkflow, submitWorkflows } from '../../src/engine/submit.js';
 import { createPostgresDatabase, type TestDatabase } from '../helpers/databases.js';
 import { type EngineHarness, engineHarness, waitFor, waitForWorkflow } from '../helpers/engine.js';
-import { type HiveProcess, ROOT, startHive, stopAll, writeConfig } from '../helpers/processes.js';
+import {
+  expectNoAgentProcesses,
+  type HiveProcess,
+  ROOT,
+  startHive,
+  stopAll,
+  writeConfig,
+} from '../helpers/processes.js';
 import { REDIS_URL } from '../helpers/redis.js';
 
 /** Agents as real processes (`hive agent NAME`), coordinator in-process or as `hive up --role coordinator`. */
@@ -74,6 +81,7 @@ describe('engine with agent processes', () => {
   afterEach(async () => {
     await stopAll(procs);
     procs = [];
+    await expectNoAgentProcesses(configFile);
   });
   afterAll(async () => {
     await h.close();
@@ -341,6 +349,7 @@ describe('coordinators as processes', () => {
   afterEach(async () => {
     await stopAll(procs);
     procs = [];
+    await expectNoAgentProcesses(configFile);
   });
   afterAll(async () => {
     await h.close();

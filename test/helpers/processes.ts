@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,4 +45,43 @@ export async function stopAll(procs: HiveProcess[]): Promise<void> {
       await p.exited;
     }),
   );
+}
+
+/** Pids of `hive agent …` processes started with this config file (by `hive up` or directly), from /proc. */
+export function agentProcesses(configFile: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const i = argv.indexOf('agent');
+    if (i > 0 && argv[i - 1] === HIVE_BIN && argv.includes(configFile)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/**
+ * Waits for every agent process of this config to be gone; if some remain, kills them (so one failure does not
+ * leak into the next run) and throws, naming them.
+ */
+export async function expectNoAgentProcesses(configFile: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let left = agentProcesses(configFile);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = agentProcesses(configFile);
+  }
+  if (left.length === 0) return;
+  for (const pid of left) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  throw new Error(`agent processes of ${configFile} still running after ${timeoutMs} ms: ${left.join(', ')}`);
 }
