@@ -11,11 +11,65 @@ export interface EventFilter {
   agent?: string | undefined;
 }
 
+/** What waiting for a transport to drain ended with. */
+export type Writable = 'ready' | 'stalled' | 'closed';
+
 export interface Subscriber {
   filter: EventFilter;
-  /** Returns false when the client cannot keep up; it is then dropped. */
+  /**
+   * Writes one event. Returns false when the transport's unsent bytes are over the bound: the hub then writes
+   * nothing more until `whenWritable` says so (without `whenWritable`, false drops the client at once).
+   */
   send(event: HiveEvent): boolean;
+  /**
+   * Resolves 'ready' once the unsent bytes are back under the bound, 'stalled' when the client has read
+   * nothing for a while (it is then dropped as too slow), 'closed' when the connection went away.
+   */
+  whenWritable?(): Promise<Writable>;
   close(reason: string): void;
+}
+
+/** How long a client over the bound may read nothing at all before it is dropped as too slow. */
+export const LIVE_STALL_MS = 2_000;
+
+/**
+ * Waits for a transport to drain under half the bound (`unsent()` its unsent bytes). Progress — fewer unsent
+ * bytes than at the last look — restarts the stall clock, so a slow reader that keeps reading is never dropped;
+ * one that reads nothing for `stallMs` is. `onDrain` wakes the wait at once where the transport has an event.
+ */
+export function waitWritable(t: {
+  unsent(): number;
+  closed(): boolean;
+  bound: number;
+  onDrain?: (wake: () => void) => () => void;
+  onClose?: (wake: () => void) => () => void;
+  stallMs?: number;
+  pollMs?: number;
+}): Promise<Writable> {
+  const stallMs = t.stallMs ?? LIVE_STALL_MS;
+  return new Promise((resolve) => {
+    let least = t.unsent();
+    let progressAt = Date.now();
+    const offs: (() => void)[] = [];
+    const finish = (w: Writable) => {
+      clearInterval(timer);
+      for (const off of offs) off();
+      resolve(w);
+    };
+    const check = () => {
+      if (t.closed()) return finish('closed');
+      const n = t.unsent();
+      if (n <= t.bound / 2) return finish('ready');
+      if (n < least) {
+        least = n;
+        progressAt = Date.now();
+      } else if (Date.now() - progressAt >= stallMs) finish('stalled');
+    };
+    const timer = setInterval(check, t.pollMs ?? 10);
+    if (t.onDrain) offs.push(t.onDrain(check));
+    if (t.onClose) offs.push(t.onClose(check));
+    check();
+  });
 }
 
 export function matches(f: EventFilter, e: HiveEvent): boolean {
@@ -24,6 +78,19 @@ export function matches(f: EventFilter, e: HiveEvent): boolean {
     (!f.workflowId || e.workflowId === f.workflowId) &&
     (!f.agent || e.agent === f.agent)
   );
+}
+
+/** Rows read from PostgreSQL at a time for a client catching up. */
+const REPLAY_PAGE = 500;
+
+interface SubState {
+  sub: Subscriber;
+  /** The last sequence number the client has been sent (or needs nothing at or below). */
+  cursor: number;
+  /** Reading from PostgreSQL rather than taking live deliveries. */
+  catching: boolean;
+  alive: boolean;
+  gate?: Subscriber;
 }
 
 /** How long a hole in the sequence is waited for before it is taken as a rolled-back transaction. */
@@ -157,73 +224,122 @@ export class EventHub {
   }
 
   /**
-   * Adds a subscriber, first replaying what it missed (`after`, from PostgreSQL) with no gap and no duplicate:
-   * live events that arrive during the replay are held back and released after it.
+   * Adds a subscriber, first replaying what it missed (`after`, from PostgreSQL) with no gap and no duplicate.
+   *
+   * Each subscriber is either live (events written as the hub delivers them) or catching up (events read from
+   * PostgreSQL after its cursor, one page at a time, waiting for the transport to drain whenever it is over the
+   * bound). A live subscriber whose transport goes over the bound — a burst the server wrote in one tick, or a
+   * reader slower than the stream — turns to catching up instead of being dropped, and turns live again when its
+   * cursor reaches the hub's last sequence number (checked and switched in one tick, so nothing falls between).
+   * Memory per client stays at the bound plus one page: nothing is queued in the process, PostgreSQL holds it.
+   * Only a client that reads nothing at all for LIVE_STALL_MS is dropped.
    */
   async subscribe(sub: Subscriber, after?: number): Promise<() => void> {
-    if (after === undefined) {
-      this.subscribers.add(sub);
-      return () => this.subscribers.delete(sub);
-    }
-    const held: HiveEvent[] = [];
-    let replaying = true;
+    const state: SubState = { sub, cursor: after ?? this.last, catching: after !== undefined, alive: true };
     const gate: Subscriber = {
       filter: sub.filter,
       send: (e) => {
-        // A client may claim a sequence number this process has not seen yet: nothing at or below it again.
-        if (e.seq <= after) return true;
-        if (!replaying) return sub.send(e);
-        held.push(e);
+        if (!state.alive) return true;
+        // Catching up reads it from PostgreSQL; at or below the cursor it was sent already (or a client claimed a
+        // sequence number this process has not seen yet: nothing at or below it again).
+        if (state.catching || e.seq <= state.cursor) return true;
+        state.cursor = e.seq;
+        if (sub.send(e)) return true;
+        if (!sub.whenWritable) return false;
+        state.catching = true;
+        this.catchUpSubscriber(state, true).catch(() => this.failed(state));
         return true;
       },
-      close: (r) => sub.close(r),
+      close: (r) => {
+        state.alive = false;
+        sub.close(r);
+      },
+    };
+    state.gate = gate;
+    const unsubscribe = () => {
+      state.alive = false;
+      this.subscribers.delete(gate);
     };
     this.subscribers.add(gate);
-    const upTo = this.last;
-    try {
-      await this.replay(sub, gate, after, upTo);
-    } catch (err) {
-      this.subscribers.delete(gate);
-      throw err;
-    }
-    if (!this.subscribers.has(gate)) return () => {};
-    replaying = false;
-    for (const e of held) {
-      if (e.seq > upTo && !sub.send(e)) {
+    if (state.catching) {
+      try {
+        await this.catchUpSubscriber(state);
+      } catch (err) {
+        unsubscribe();
+        throw err;
+      }
+      if (!state.alive) {
         this.subscribers.delete(gate);
-        liveClientsDropped.inc();
-        sub.close('client too slow');
         return () => {};
       }
     }
-    return () => this.subscribers.delete(gate);
+    return unsubscribe;
   }
 
-  /** Sends the committed events in (cursor, upTo] matching the filter; drops the client if it falls behind. */
-  private async replay(sub: Subscriber, gate: Subscriber, from: number, upTo: number): Promise<void> {
-    let cursor = from;
-    while (cursor < upTo) {
+  /** Drops a client as too slow (or because its transport says so). */
+  private drop(state: SubState): void {
+    if (!state.alive) return;
+    state.alive = false;
+    if (state.gate) this.subscribers.delete(state.gate);
+    liveClientsDropped.inc();
+    state.sub.close('client too slow');
+  }
+
+  /** Waits for the subscriber's transport to drain; false (and the client dropped or gone) if it did not. */
+  private async drained(state: SubState): Promise<boolean> {
+    if (!state.sub.whenWritable) {
+      this.drop(state);
+      return false;
+    }
+    const w = await state.sub.whenWritable();
+    if (w === 'stalled') this.drop(state);
+    else if (w === 'closed') state.alive = false;
+    return w === 'ready' && state.alive;
+  }
+
+  /** A catch-up that could not read PostgreSQL: the client is closed and reconnects with its Last-Event-ID. */
+  private failed(state: SubState): void {
+    if (!state.alive) return;
+    state.alive = false;
+    if (state.gate) this.subscribers.delete(state.gate);
+    state.sub.close('catch-up failed, reconnect');
+  }
+
+  /**
+   * Sends the committed events after the subscriber's cursor matching its filter, with backpressure, until the
+   * cursor reaches the hub's last sequence number; the subscriber is then live again. `drainFirst`: the
+   * transport is over the bound already (a live write put it there).
+   */
+  private async catchUpSubscriber(state: SubState, drainFirst = false): Promise<void> {
+    const { sub } = state;
+    if (drainFirst && !(await this.drained(state))) return;
+    for (;;) {
+      if (!state.alive) return;
+      const upTo = this.last;
+      if (state.cursor >= upTo) {
+        state.catching = false; // same tick as reading `last`: the next delivered event goes straight out
+        return;
+      }
       let q = this.deps.db
         .selectFrom('events')
         .selectAll()
-        .where('seq', '>', String(cursor) as never)
+        .where('seq', '>', String(state.cursor) as never)
         .where('seq', '<=', String(upTo) as never)
         .orderBy('seq')
-        .limit(1_000);
+        .limit(REPLAY_PAGE);
       if (sub.filter.correlationId) q = q.where('correlation_id', '=', sub.filter.correlationId);
       if (sub.filter.workflowId) q = q.where('workflow_id', '=', sub.filter.workflowId);
       if (sub.filter.agent) q = q.where('agent', '=', sub.filter.agent);
       const rows = await q.execute();
       for (const row of rows) {
-        if (!sub.send(eventFromRow(row))) {
-          this.subscribers.delete(gate);
-          liveClientsDropped.inc();
-          sub.close('client too slow');
-          return;
-        }
+        if (!state.alive) return;
+        const e = eventFromRow(row);
+        if (e.seq <= state.cursor) continue;
+        state.cursor = e.seq;
+        if (!sub.send(e) && !(await this.drained(state))) return;
       }
-      if (rows.length < 1_000) break;
-      cursor = Number(rows.at(-1)!.seq);
+      // The page covered (cursor, upTo] in full: nothing else matching lies below upTo.
+      if (rows.length < REPLAY_PAGE && state.cursor < upTo) state.cursor = upTo;
     }
   }
 

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { HiveEvent } from '../../engine/events.js';
 import type { ApiContext, App } from '../context.js';
-import type { EventFilter } from '../event-hub.js';
+import { type EventFilter, waitWritable } from '../event-hub.js';
 
 const KEEPALIVE_MS = 15_000;
 
@@ -67,9 +67,23 @@ export function eventRoutes(app: App, ctx: ApiContext): void {
             send(e: HiveEvent) {
               if (closed) return true;
               res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
-              // A client whose unsent bytes exceed the bound is too slow to read: dropped rather than let memory grow.
+              // Over the bound, the hub stops writing until the client has read (whenWritable): memory stays bounded.
               return res.writableLength < ctx.env.HIVE_SSE_BUFFER_BYTES;
             },
+            whenWritable: () =>
+              waitWritable({
+                unsent: () => res.writableLength,
+                closed: () => closed || res.destroyed,
+                bound: ctx.env.HIVE_SSE_BUFFER_BYTES,
+                onDrain: (wake) => {
+                  res.on('drain', wake);
+                  return () => res.off('drain', wake);
+                },
+                onClose: (wake) => {
+                  res.on('close', wake);
+                  return () => res.off('close', wake);
+                },
+              }),
             close(reason: string) {
               if (!closed) res.write(`: closing (${reason})\n\n`);
               close();
@@ -121,6 +135,17 @@ export function eventRoutes(app: App, ctx: ApiContext): void {
               socket.send(JSON.stringify(e));
               return socket.bufferedAmount < ctx.env.HIVE_SSE_BUFFER_BYTES;
             },
+            // ws has no drain event of its own: bufferedAmount is polled (every 10 ms, only while over the bound).
+            whenWritable: () =>
+              waitWritable({
+                unsent: () => socket.bufferedAmount,
+                closed: () => closed || socket.readyState !== socket.OPEN,
+                bound: ctx.env.HIVE_SSE_BUFFER_BYTES,
+                onClose: (wake) => {
+                  socket.on('close', wake);
+                  return () => socket.off('close', wake);
+                },
+              }),
             close(reason) {
               socket.close(1013, reason);
             },
