@@ -182,7 +182,7 @@ export class AgentWorker {
         const { visibilityTimeoutMs, maxDeliveries } = this.opts.engine;
         const free = this.freeSlots();
         if (free <= 0) return 0;
-        const entries = await autoClaim(
+        let entries = await autoClaim(
           this.cmd,
           this.stream,
           WORKER_GROUP,
@@ -190,6 +190,10 @@ export class AgentWorker {
           visibilityTimeoutMs,
           free,
         );
+        // An entry this instance is still running comes back when its keep-alive ran late (a loaded machine):
+        // it is ours again now, and running it a second time would start a duplicate attempt (which, for a
+        // worktree agent, removes the first one's folder under it).
+        entries = entries.filter((e) => !this.running.has(e[0]));
         if (entries.length === 0) return 0;
         const counts = await deliveryCounts(
           this.cmd,
