@@ -51,9 +51,11 @@ describe('an instance taking over idle entries', () => {
     const res = await submitWorkflow(h.deps, { tasks: [{ type: 'wait' }] }, { correlationId: 'self-claim' });
     await waitFor(async () => calls.length === 1, 10_000, 'the attempt to start');
     const stream = h.deps.keys.agentTasks('slow');
-    const [[entryId]] = (await h.redis.xpending(stream, WORKER_GROUP, '-', '+', 10)) as [string][];
+    const pending = (await h.redis.xpending(stream, WORKER_GROUP, '-', '+', 10)) as [string][];
+    expect(pending).toHaveLength(1);
+    const entryId = pending[0]![0];
     // As if the keep-alive had not run for two minutes: the entry is idle past the visibility timeout.
-    await h.redis.xclaim(stream, WORKER_GROUP, worker.instanceId, 0, entryId!, 'IDLE', 120_000, 'JUSTID');
+    await h.redis.xclaim(stream, WORKER_GROUP, worker.instanceId, 0, entryId, 'IDLE', 120_000, 'JUSTID');
     // The claim loop passes every 100 ms; once it has, the entry is no longer idle (XAUTOCLAIM reset it).
     await waitFor(
       async () => {
