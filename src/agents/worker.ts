@@ -2,7 +2,8 @@
  * An agent instance: one consumer in its agent's consumer group, running up to `concurrency` attempts.
  *
  * Delivery: XREADGROUP hands an entry to this instance; it reports `started`, runs the attempt, reports the
- * `result` and only then acknowledges and deletes the entry. If the instance dies, the entry stays pending
+ * `result` and only then acknowledges and deletes the entry (both through the ResultOutbox, one pipeline per
+ * turn of the event loop). If the instance dies, the entry stays pending
  * and another instance takes it over with XAUTOCLAIM once it has been idle for the visibility timeout; a
  * live instance keeps its entries' idle time low (XCLAIM JUSTID) so long tasks are not stolen. An entry
  * delivered more than `maxDeliveries` times (it keeps killing its instances) goes to the dead-letter stream.
@@ -29,6 +30,7 @@ import { newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import { parseTraceparent } from '../core/traceparent.js';
 import { recordSpan, SpanKind } from '../telemetry/tracing.js';
+import { ResultOutbox } from './result-outbox.js';
 import type { LogLevel, Runner, RunnerOutcome } from './runner.js';
 
 export interface AgentWorkerOptions {
@@ -61,6 +63,7 @@ export class AgentWorker {
   private readonly stop = new AbortController();
   private readonly startedAt = Date.now();
   private cmd!: Redis;
+  private outbox!: ResultOutbox;
   private reader!: Redis;
   private sub!: Redis;
   private loops: Promise<void>[] = [];
@@ -83,6 +86,7 @@ export class AgentWorker {
     this.cmd = createRedis(this.opts.redisUrl, `${this.instanceId}:cmd`);
     this.reader = createRedis(this.opts.redisUrl, `${this.instanceId}:reader`);
     this.sub = createRedis(this.opts.redisUrl, `${this.instanceId}:control`);
+    this.outbox = new ResultOutbox(this.cmd, this.opts.keys.results(), this.stream);
     await ensureGroup(this.cmd, this.stream, WORKER_GROUP);
     await this.sub.subscribe(this.opts.keys.agentControl(this.opts.name));
     this.sub.on('message', (_channel, message) => this.onControl(message));
@@ -107,6 +111,7 @@ export class AgentWorker {
     for (const r of this.running.values()) r.abort.abort('shutdown');
     await drained;
     await Promise.allSettled(this.loops);
+    await this.outbox.flush().catch(() => {});
     await this.beat('offline').catch(() => {});
     await this.cmd.del(this.opts.keys.instance(this.opts.name, this.instanceId)).catch(() => {});
     this.sub.disconnect();
@@ -389,8 +394,8 @@ export class AgentWorker {
 
   private async execute(env: Envelope<'task'>, run: Running, traceparent: string): Promise<void> {
     const who = { instance: this.instanceId, agent: this.opts.name };
-    await this.cmd.xadd(this.opts.keys.results(), '*', ...this.message(env, 'started', who));
     const started = Date.now();
+    this.outbox.started(run.entryId, this.message(env, 'started', who));
     const lines: Payload<'log'>['lines'] = [];
     let flushTimer: NodeJS.Timeout | undefined;
     const flush = () => {
@@ -473,15 +478,18 @@ export class AgentWorker {
     });
     // Released at shutdown: no result and no ack, so another instance takes the entry over.
     if (run.abort.signal.reason === 'shutdown') return;
-    const result: Payload<'result'> = { ...who, ok: outcome.ok, durationMs: Date.now() - started };
+    const result: Payload<'result'> = {
+      ...who,
+      ok: outcome.ok,
+      durationMs: Date.now() - started,
+      startedAt: started,
+    };
     if (outcome.ok) result.output = outcome.output ?? null;
     else {
       result.error = outcome.error;
       if (outcome.retryable !== undefined) result.retryable = outcome.retryable;
     }
     if (outcome.usage) result.usage = outcome.usage;
-    await this.ackAndDelete(run.entryId, (p) =>
-      p.xadd(this.opts.keys.results(), '*', ...this.message(env, 'result', result)),
-    );
+    await this.outbox.result(run.entryId, this.message(env, 'result', result));
   }
 }

@@ -61,6 +61,8 @@ export const payloadSchemas = {
     retryable: z.boolean().optional(),
     usage: usage.optional(),
     durationMs: z.number().nonnegative(),
+    /** When the attempt began (ms since the epoch): the start of an attempt whose `started` was folded in. */
+    startedAt: z.number().nonnegative().optional(),
   }),
   /** agent → coordinator: the message was delivered too often and went to the dead-letter stream. */
   dead: instanceInfo.extend({ reason: z.string(), deliveries: z.number().int() }),
@@ -107,9 +109,12 @@ export type AnyEnvelope = { [K in MessageKind]: Envelope<K> }[MessageKind];
 
 /** Flattens an envelope into stream fields, validating it first. */
 export function encode<K extends MessageKind>(env: Envelope<K>): string[] {
-  const problem = validate(env.kind, env);
-  if (problem)
-    throw new HiveError('HIVE_ERR_MESSAGE_INVALID', `refusing to write a ${env.kind} message: ${problem}`);
+  const checked = validate(env.kind, env);
+  if ('problem' in checked)
+    throw new HiveError(
+      'HIVE_ERR_MESSAGE_INVALID',
+      `refusing to write a ${env.kind} message: ${checked.problem}`,
+    );
   const fields = [
     'v',
     ENVELOPE_VERSION,
@@ -129,16 +134,17 @@ export function encode<K extends MessageKind>(env: Envelope<K>): string[] {
   return fields;
 }
 
+/** The parsed payload, or what is wrong with the message. */
 function validate(
   kind: MessageKind,
   env: { wf?: unknown; task?: unknown; attempt?: unknown; payload: unknown },
-): string | undefined {
+): { problem: string } | { payload: unknown } {
   if (TASK_KINDS.has(kind) && (env.wf === undefined || env.task === undefined || env.attempt === undefined)) {
-    return `a ${kind} message needs wf, task and attempt`;
+    return { problem: `a ${kind} message needs wf, task and attempt` };
   }
   const parsed = payloadSchemas[kind].safeParse(env.payload);
-  if (!parsed.success) return `payload: ${describe(parsed.error)}`;
-  return undefined;
+  if (!parsed.success) return { problem: `payload: ${describe(parsed.error)}` };
+  return { payload: parsed.data };
 }
 
 function describe(error: z.ZodError): string {
@@ -162,9 +168,9 @@ export function decode(fieldList: readonly string[]): DecodeResult {
     return { ok: false, reason: 'payload: not JSON', fields };
   }
   const { kind, cid: c, tp, ts, wf, task, attempt } = header.data;
-  const problem = validate(kind, { wf, task, attempt, payload });
-  if (problem) return { ok: false, reason: problem, fields };
-  const envelope = { kind, cid: c, tp, ts, payload: payloadSchemas[kind].parse(payload) } as AnyEnvelope;
+  const checked = validate(kind, { wf, task, attempt, payload });
+  if ('problem' in checked) return { ok: false, reason: checked.problem, fields };
+  const envelope = { kind, cid: c, tp, ts, payload: checked.payload } as AnyEnvelope;
   if (wf !== undefined) envelope.wf = wf;
   if (task !== undefined) envelope.task = task;
   if (attempt !== undefined) envelope.attempt = attempt;

@@ -6,6 +6,7 @@ import type { Db } from '../store/database.js';
 import { recordSpan, SpanKind } from '../telemetry/tracing.js';
 import type { EngineDeps } from './deps.js';
 import { type EventDraft, type HiveEvent, insertEvents, publishEvents } from './events.js';
+import type { WorkflowState } from './state.js';
 import { lockWorkflows } from './workflow-repo.js';
 
 /** A task attempt to send to its agent's stream. */
@@ -31,20 +32,24 @@ export interface Sent {
  * Sends task attempts to agent streams (one pipeline per batch) and records each send: `dispatched_at`, the
  * stream entry ID and a `task.dispatched` event.
  *
- * The record is written by a per-process marker that groups the sends of every caller into one transaction
- * every few milliseconds (a group commit), instead of one extra commit per coordinator batch on the hot path.
- * The outbox stays exact: a task committed as queued whose send was never recorded keeps `dispatched_at`
- * NULL, and the recovery sweep sends it again if it has not started by then. A crash between the XADD and
- * the record therefore costs at most a duplicate delivery, which the attempt guard absorbs.
+ * The record waits, per workflow, for the next unit of work on that workflow: the one applying the task's
+ * result, usually, which writes the marker with the task's other changes in one UPDATE and the
+ * `task.dispatched` event just before `task.started`. Sends still unrecorded after `holdMs` (long tasks, or
+ * workflows nobody touches meanwhile) are recorded together by a marker transaction of their own (a group
+ * commit). The outbox stays exact: a task committed as queued whose send was never recorded keeps
+ * `dispatched_at` NULL, and the recovery sweep sends it again if it has not started by then (its threshold,
+ * `outboxAfterMs`, is well above `holdMs`). A crash between the XADD and the record therefore costs at most
+ * a duplicate delivery, which the attempt guard absorbs.
  */
 export class Dispatcher {
-  private pending: Sent[] = [];
+  /** Unrecorded sends by workflow, in send order (a Map keeps insertion order: oldest workflows first). */
+  private pending = new Map<string, Sent[]>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: EngineDeps,
-    private readonly flushMs = 10,
+    private readonly holdMs = 200,
   ) {}
 
   async send(items: readonly DispatchItem[]): Promise<void> {
@@ -89,40 +94,64 @@ export class Dispatcher {
         );
         return;
       }
-      this.pending.push({ item, entryId: id, ts: now });
+      this.hold({ item, entryId: id, ts: now });
     });
-    this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+    this.schedule();
   }
 
-  /** Writes the records of every send so far (also called on shutdown and by tests). */
-  flush(): Promise<void> {
+  private hold(s: Sent): void {
+    const list = this.pending.get(s.item.workflowId);
+    if (list) list.push(s);
+    else this.pending.set(s.item.workflowId, [s]);
+  }
+
+  private schedule(): void {
+    if (this.timer || this.pending.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush(Date.now() - this.holdMs);
+    }, this.holdMs / 2);
+  }
+
+  /**
+   * Records the sends made before `sentBefore` (every send when omitted: on shutdown and in tests) in a
+   * transaction of their own.
+   */
+  flush(sentBefore = Number.POSITIVE_INFINITY): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.pending;
-    this.pending = [];
+    const batch: Sent[] = [];
+    for (const [wf, list] of this.pending) {
+      if (list[0]!.ts >= sentBefore) continue;
+      batch.push(...list);
+      this.pending.delete(wf);
+    }
     this.flushing = this.flushing.then(() => (batch.length > 0 ? this.record(batch) : undefined));
+    this.schedule();
     return this.flushing;
   }
 
   /**
-   * Hands the unrecorded sends to a unit of work that records them in its own transaction, before its own
-   * events: a task's `task.dispatched` then precedes its `task.started` in sequence order.
+   * Hands the unrecorded sends of these workflows to a unit of work on them, which records them in its own
+   * transaction before its own events: a task's `task.dispatched` then precedes its `task.started`.
    */
-  async take(): Promise<Sent[]> {
-    // A flush already under way commits first, so this process's dispatch records stay in send order.
+  async take(workflowIds: readonly string[]): Promise<Sent[]> {
+    // A record already under way commits first, so this process's dispatch records stay in send order.
     await this.flushing;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.pending;
-    this.pending = [];
+    const batch: Sent[] = [];
+    for (const wf of workflowIds) {
+      const list = this.pending.get(wf);
+      if (!list) continue;
+      batch.push(...list);
+      this.pending.delete(wf);
+    }
     return batch;
   }
 
   /** Returns sends whose unit of work failed, to be recorded later. */
   putBack(batch: Sent[]): void {
-    if (batch.length === 0) return;
-    this.pending.unshift(...batch);
-    this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
+    for (const s of batch) this.hold(s);
+    this.schedule();
   }
 
   private async record(batch: Sent[]): Promise<void> {
@@ -146,9 +175,40 @@ export class Dispatcher {
   }
 }
 
-/** Marks sends as recorded inside `tx` and returns their `task.dispatched` events, to insert in the same transaction. */
-export async function recordSends(tx: Db, batch: readonly Sent[]): Promise<EventDraft[]> {
+/**
+ * Marks sends as recorded inside `tx` and returns their `task.dispatched` events, to insert in the same
+ * transaction. A send whose task is among `loaded` (a unit of work's workflows) gets its marker in memory,
+ * written by the unit's own task UPDATE; the others get one UPDATE here.
+ */
+export async function recordSends(
+  tx: Db,
+  batch: readonly Sent[],
+  loaded?: ReadonlyMap<string, WorkflowState>,
+): Promise<EventDraft[]> {
   if (batch.length === 0) return [];
+  const rest: Sent[] = [];
+  for (const s of batch) {
+    const task = loaded?.get(s.item.workflowId)?.tasks.get(s.item.taskId);
+    if (!task) rest.push(s);
+    else if (task.attempt === s.item.attempt && task.orig !== null) {
+      task.dispatchMark = { at: new Date(s.ts).toISOString(), msgId: s.entryId };
+      task.dirty = true;
+    }
+    // (an older attempt's send: the row moved on; nothing to mark, as the guarded UPDATE would find)
+  }
+  if (rest.length > 0) await markSends(tx, rest);
+  return batch.map((s) => ({
+    type: 'task.dispatched' as const,
+    correlationId: s.item.correlationId,
+    workflowId: s.item.workflowId,
+    taskId: s.item.taskId,
+    agent: s.item.agent,
+    data: { attempt: s.item.attempt, entryId: s.entryId },
+    ts: s.ts,
+  }));
+}
+
+async function markSends(tx: Db, batch: readonly Sent[]): Promise<void> {
   // Callers hold the workflows' locks (see lockWorkflows) before touching their task rows.
   const marks = batch.map((s) => ({
     w: s.item.workflowId,
@@ -161,15 +221,6 @@ export async function recordSends(tx: Db, batch: readonly Sent[]): Promise<Event
     UPDATE tasks t SET dispatched_at = v.ts, msg_id = v.m
     FROM jsonb_to_recordset(${JSON.stringify(marks)}::jsonb) AS v(w text, t text, a int, m text, ts timestamptz)
     WHERE t.workflow_id = v.w AND t.id = v.t AND t.attempt = v.a`.execute(tx);
-  return batch.map((s) => ({
-    type: 'task.dispatched' as const,
-    correlationId: s.item.correlationId,
-    workflowId: s.item.workflowId,
-    taskId: s.item.taskId,
-    agent: s.item.agent,
-    data: { attempt: s.item.attempt, entryId: s.entryId },
-    ts: s.ts,
-  }));
 }
 
 const dispatchers = new WeakMap<EngineDeps, Dispatcher>();

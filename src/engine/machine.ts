@@ -198,12 +198,13 @@ export class WorkflowMachine {
       return;
     }
     if (task.status === 'queued') {
-      // The start message is in a batch not applied yet; the result proves the start and carries its time.
+      // The start message is in a batch not applied yet, or was folded into the result by the agent (a short
+      // attempt): the result proves the start and carries its time.
       this.started(
         task,
         attempt,
         { instance: p.instance, agent: p.agent },
-        this.fx.now.getTime() - p.durationMs,
+        p.startedAt ?? this.fx.now.getTime() - p.durationMs,
       );
     }
     task.instance = p.instance;

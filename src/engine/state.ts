@@ -25,6 +25,50 @@ export const TASK_STATUSES = [
 ] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
+/** The columns the engine loads: not the spec, inputs' history or timestamps it never reads. */
+export const WORKFLOW_STATE_COLUMNS = [
+  'id',
+  'correlation_id',
+  'name',
+  'status',
+  'error',
+  'trace_id',
+  'budget_usd',
+  'started_at',
+  'finished_at',
+] as const satisfies readonly (keyof WorkflowRow)[];
+export type WorkflowStateRow = Pick<WorkflowRow, (typeof WORKFLOW_STATE_COLUMNS)[number]>;
+
+export const TASK_STATE_COLUMNS = [
+  'workflow_id',
+  'id',
+  'position',
+  'correlation_id',
+  'type',
+  'agent',
+  'requested_agent',
+  'candidates',
+  'status',
+  'attempt',
+  'max_attempts',
+  'timeout_ms',
+  'depends_on',
+  'input',
+  'output',
+  'error',
+  'usage',
+  'compensate',
+  'compensation_of',
+  'completed_order',
+  'instance',
+  'not_before',
+  'deadline_at',
+  'queued_at',
+  'started_at',
+  'finished_at',
+] as const satisfies readonly (keyof TaskRow)[];
+export type TaskStateRow = Pick<TaskRow, (typeof TASK_STATE_COLUMNS)[number]>;
+
 export const FINAL_WORKFLOW_STATUSES: ReadonlySet<WorkflowStatus> = new Set([
   'completed',
   'failed',
@@ -67,6 +111,11 @@ export interface TaskState {
   dirty: boolean;
   /** A new attempt was queued: the dispatch marker of the previous one no longer applies. */
   resetDispatch: boolean;
+  /**
+   * The dispatch marker of the current attempt, recorded in this unit of work: written by the same UPDATE as
+   * the task's other changes instead of an UPDATE of its own (one row version fewer per dispatch).
+   */
+  dispatchMark?: { at: string; msgId: string };
 }
 
 export interface WorkflowState {
@@ -84,7 +133,7 @@ export interface WorkflowState {
   dirty: boolean;
 }
 
-export function taskFromRow(r: TaskRow): TaskState {
+export function taskFromRow(r: TaskStateRow): TaskState {
   return {
     workflowId: r.workflow_id,
     id: r.id,
@@ -118,7 +167,7 @@ export function taskFromRow(r: TaskRow): TaskState {
   };
 }
 
-export function workflowFromRow(r: WorkflowRow, tasks: TaskState[]): WorkflowState {
+export function workflowFromRow(r: WorkflowStateRow, tasks: TaskState[]): WorkflowState {
   return {
     id: r.id,
     correlationId: r.correlation_id,

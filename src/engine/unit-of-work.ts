@@ -39,18 +39,15 @@ export async function runUnitOfWork(
   prepare?: (tx: Db) => Promise<void>,
 ): Promise<UnitOfWorkResult> {
   const dispatcher = dispatcherFor(deps);
-  const sends = await dispatcher.take();
+  const sends = await dispatcher.take(workflowIds);
   for (let attempt = 1; ; attempt++) {
     try {
       const result = await deps.db.transaction().execute(async (tx) => {
         await router.refresh(tx);
         if (prepare) await prepare(tx);
-        const workflows = await loadWorkflowsForUpdate(
-          tx,
-          workflowIds,
-          sends.map((s) => s.item.workflowId),
-        );
-        const dispatched = await recordSends(tx, sends);
+        // The sends taken are of these same workflows: their locks are the ones taken here.
+        const workflows = await loadWorkflowsForUpdate(tx, workflowIds);
+        const dispatched = await recordSends(tx, sends, workflows);
         const fx = new Effects();
         const machine = new WorkflowMachine(deps.config, router, fx);
         await mutate(machine, workflows, fx, tx);

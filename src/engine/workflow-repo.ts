@@ -1,7 +1,14 @@
 import { sql } from 'kysely';
 import { HiveError } from '../core/errors.js';
 import type { Db } from '../store/database.js';
-import { type TaskState, taskFromRow, type WorkflowState, workflowFromRow } from './state.js';
+import {
+  TASK_STATE_COLUMNS,
+  type TaskState,
+  taskFromRow,
+  WORKFLOW_STATE_COLUMNS,
+  type WorkflowState,
+  workflowFromRow,
+} from './state.js';
 
 /**
  * Loads workflows with their tasks under the workflows' row locks (taken in id order, so two coordinators
@@ -30,12 +37,12 @@ export async function loadWorkflowsForUpdate(
   // One array parameter instead of an IN list of hundreds of placeholders: cheaper to bind and to plan.
   const wfRows = await tx
     .selectFrom('workflows')
-    .selectAll()
+    .select(WORKFLOW_STATE_COLUMNS)
     .where(sql<boolean>`id = ANY(${unique}::text[])`)
     .execute();
   const taskRows = await tx
     .selectFrom('tasks')
-    .selectAll()
+    .select(TASK_STATE_COLUMNS)
     .where(sql<boolean>`workflow_id = ANY(${unique}::text[])`)
     .execute();
   const byWorkflow = new Map<string, TaskState[]>();
@@ -170,6 +177,8 @@ export async function persistWorkflows(tx: Db, workflows: Iterable<WorkflowState
         started_at: iso(t.startedAt),
         finished_at: iso(t.finishedAt),
         reset_dispatch: t.resetDispatch,
+        dispatched_at: t.dispatchMark?.at ?? null,
+        msg_id: t.dispatchMark?.msgId ?? null,
       });
     }
   }
@@ -183,19 +192,21 @@ export async function persistWorkflows(tx: Db, workflows: Iterable<WorkflowState
     if (Number(res.numAffectedRows ?? 0) !== wfUpdates.length) throw new ConcurrentChange('a workflow');
   }
   if (updates.length > 0) {
-    // dispatched_at/msg_id belong to the dispatcher (written after the XADD); they are only cleared here when
-    // a new attempt is queued, so this update never erases a dispatch marker written concurrently.
+    // dispatched_at/msg_id belong to the dispatcher (written after the XADD): set here when this unit of work
+    // records the dispatch (dispatchMark), cleared when a new attempt is queued, and otherwise left alone, so
+    // this update never erases a dispatch marker written concurrently.
     const res = await sql`
       UPDATE tasks t SET status = v.status, attempt = v.attempt, agent = v.agent, output = v.output,
         error = v.error, usage = v.usage, completed_order = v.completed_order, instance = v.instance,
         not_before = v.not_before, deadline_at = v.deadline_at, queued_at = v.queued_at,
         started_at = v.started_at, finished_at = v.finished_at,
-        dispatched_at = CASE WHEN v.reset_dispatch THEN NULL ELSE t.dispatched_at END,
-        msg_id = CASE WHEN v.reset_dispatch THEN NULL ELSE t.msg_id END
+        dispatched_at = CASE WHEN v.reset_dispatch THEN NULL ELSE coalesce(v.dispatched_at, t.dispatched_at) END,
+        msg_id = CASE WHEN v.reset_dispatch THEN NULL ELSE coalesce(v.msg_id, t.msg_id) END
       FROM jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) AS v(workflow_id text, id text, prev_status text,
         prev_attempt int, status text, attempt int, agent text, output jsonb, error jsonb, usage jsonb,
         completed_order int, instance text, not_before timestamptz, deadline_at timestamptz,
-        queued_at timestamptz, started_at timestamptz, finished_at timestamptz, reset_dispatch boolean)
+        queued_at timestamptz, started_at timestamptz, finished_at timestamptz, reset_dispatch boolean,
+        dispatched_at timestamptz, msg_id text)
       WHERE t.workflow_id = v.workflow_id AND t.id = v.id AND t.status = v.prev_status AND t.attempt = v.prev_attempt`.execute(
       tx,
     );
