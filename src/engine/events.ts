@@ -81,7 +81,6 @@ export function eventFromRow(row: EventRow): HiveEvent {
  */
 export async function insertEvents(tx: Db, drafts: readonly EventDraft[]): Promise<HiveEvent[]> {
   if (drafts.length === 0) return [];
-  await sql`SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK})`.execute(tx);
   const now = Date.now();
   const events: HiveEvent[] = drafts.map((d) => {
     const e: HiveEvent = {
@@ -105,11 +104,15 @@ export async function insertEvents(tx: Db, drafts: readonly EventDraft[]): Promi
     a: e.agent ?? null,
     d: e.data,
   }));
-  // Ordering by the draft index keeps the draft order, so sequence numbers follow the order the changes were decided in.
+  // The advisory lock is taken in the same statement, before any sequence number is drawn: every row is joined
+  // with the materialized lock row, so none exists before the lock is held (one round trip instead of two).
+  // Ordering by the draft index keeps the draft order, so sequence numbers follow the order the changes were
+  // decided in.
   const res = await sql<{ seq: number }>`
+    WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}))
     INSERT INTO events (ts, type, correlation_id, workflow_id, task_id, agent, data)
     SELECT v.ts, v.type, v.c, v.w, v.t, v.a, coalesce(v.d, '{}'::jsonb)
-    FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(n int, ts timestamptz, type text, c text, w text, t text, a text, d jsonb)
+    FROM ordered, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(n int, ts timestamptz, type text, c text, w text, t text, a text, d jsonb)
     ORDER BY v.n
     RETURNING seq`.execute(tx);
   const seqs = res.rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
