@@ -1,4 +1,6 @@
-import type { ErrorBody, Usage } from '../bus/envelope.js';
+import type { ErrorBody, ProgressStep, Usage } from '../bus/envelope.js';
+
+export type { ProgressStep };
 
 /** A task attempt as a runner sees it (CONTRACT §3: the JSON written to a command's stdin). */
 export interface RunnerTask {
@@ -21,6 +23,12 @@ export interface RunnerContext {
   readonly traceparent: string;
   /** Stored as an agent log line under the task's correlation ID. */
   log(level: LogLevel, message: string): void;
+  /**
+   * A step of a coding CLI's run, as it happens: stored as an agent log line (`message`, else the step's
+   * summary) and recorded as a `task.progress` event. Only the coding runners report steps (other runners'
+   * output is log lines only); absent where nothing records them.
+   */
+  progress?(step: ProgressStep, message?: string, level?: LogLevel): void;
 }
 
 export type RunnerOutcome =

@@ -13,7 +13,15 @@
  */
 import { hostname } from 'node:os';
 import { deadLetterArgs, fieldsToRecord } from '../bus/dead-letter.js';
-import { decode, type Envelope, encode, type MessageKind, type Payload } from '../bus/envelope.js';
+import {
+  capProgress,
+  decode,
+  type Envelope,
+  encode,
+  type MessageKind,
+  type Payload,
+  type ProgressStep,
+} from '../bus/envelope.js';
 import { type Keys, WORKER_GROUP } from '../bus/keys.js';
 import { createRedis, type Redis } from '../bus/redis.js';
 import {
@@ -55,6 +63,8 @@ interface Running {
 }
 
 const MAX_LOG_LINE = 16_384;
+/** task.progress events one attempt may record; a runaway run's further steps are log lines only. */
+const MAX_PROGRESS_STEPS = 1_000;
 
 export class AgentWorker {
   readonly instanceId: string;
@@ -407,14 +417,22 @@ export class AgentWorker {
         .xadd(this.opts.keys.results(), '*', ...this.message(env, 'log', { ...who, lines: batch }))
         .catch((err) => this.log.warn({ err }, 'log lines lost'));
     };
-    const logLine = (level: LogLevel, message: string) => {
-      lines.push({
+    const logLine = (level: LogLevel, message: string, progress?: ProgressStep) => {
+      const line: Payload<'log'>['lines'][number] = {
         ts: Date.now(),
         level,
         message: message.length > MAX_LOG_LINE ? `${message.slice(0, MAX_LOG_LINE)}…` : message,
-      });
+      };
+      if (progress) line.progress = progress;
+      lines.push(line);
       if (lines.length >= 200) flush();
       else flushTimer ??= setTimeout(flush, 25);
+    };
+    // A step rides on its log line (same batch, same order); past the cap a run's steps are log lines only.
+    let stepsLeft = MAX_PROGRESS_STEPS;
+    const progress = (step: ProgressStep, message?: string, level: LogLevel = 'info') => {
+      const capped = capProgress(step);
+      logLine(level, message ?? capped.summary, stepsLeft-- > 0 ? capped : undefined);
     };
     const timeout = setTimeout(() => run.abort.abort('timeout'), env.payload.timeoutMs);
     let outcome: RunnerOutcome;
@@ -434,7 +452,8 @@ export class AgentWorker {
           signal: run.abort.signal,
           timeoutMs: env.payload.timeoutMs,
           traceparent,
-          log: logLine,
+          log: (level, message) => logLine(level, message),
+          progress,
         },
       );
     } catch (err) {

@@ -29,6 +29,59 @@ export type Usage = z.infer<typeof usage>;
 
 const instanceInfo = z.object({ instance: idText, agent: idText });
 
+const PROGRESS_TEXT_MAX = 500;
+const PROGRESS_NAME_MAX = 128;
+const PROGRESS_TOOLS_MAX = 20;
+const count = z.number().nonnegative();
+
+/**
+ * A step of a coding CLI's run, attached to the log line that describes it; the coordinator records it as a
+ * `task.progress` event. Small fields only: the event is on the live stream and in the events table.
+ */
+const progressStep = z
+  .object({
+    /** What happened: `init`, `turn`, `result`, `turn.started`, `item.completed`, `stats`, `edit`, … */
+    kind: z.string().min(1).max(64),
+    /** One short readable line. */
+    summary: z.string().max(PROGRESS_TEXT_MAX),
+    turn: z.number().int().nonnegative().optional(),
+    tools: z.array(z.string().max(PROGRESS_NAME_MAX)).max(PROGRESS_TOOLS_MAX).optional(),
+    sessionId: z.string().max(256).optional(),
+    /** The kind of item (Codex: `agent_message`, `command_execution`, `file_change`…). */
+    item: z.string().max(64).optional(),
+    /** The tool's own status word (Claude's result `subtype`…). */
+    status: z.string().max(64).optional(),
+    inputTokens: count.optional(),
+    outputTokens: count.optional(),
+    costUsd: count.optional(),
+    durationMs: count.optional(),
+  })
+  .strict();
+export type ProgressStep = z.infer<typeof progressStep>;
+
+const clipText = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+const finite = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined);
+
+/** A step cut down to what the schema accepts (a runner's long tool name must not fail the whole log batch). */
+export function capProgress(step: ProgressStep): ProgressStep {
+  const out: ProgressStep = {
+    kind: clipText(step.kind || 'step', 64),
+    summary: clipText(step.summary ?? '', PROGRESS_TEXT_MAX),
+  };
+  const turn = finite(step.turn);
+  if (turn !== undefined) out.turn = Math.floor(turn);
+  if (Array.isArray(step.tools) && step.tools.length > 0)
+    out.tools = step.tools.slice(0, PROGRESS_TOOLS_MAX).map((t) => clipText(String(t), PROGRESS_NAME_MAX));
+  if (typeof step.sessionId === 'string') out.sessionId = clipText(step.sessionId, 256);
+  if (typeof step.item === 'string') out.item = clipText(step.item, 64);
+  if (typeof step.status === 'string') out.status = clipText(step.status, 64);
+  for (const k of ['inputTokens', 'outputTokens', 'costUsd', 'durationMs'] as const) {
+    const v = finite(step[k]);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
 export const payloadSchemas = {
   /** coordinator/API → agent: run this attempt. */
   task: z.object({
@@ -47,6 +100,8 @@ export const payloadSchemas = {
           ts: z.number(),
           level: z.enum(['debug', 'info', 'warn', 'error']),
           message: z.string().max(65_536),
+          /** Coding runners only: the step this line describes, recorded as a task.progress event. */
+          progress: progressStep.optional(),
         }),
       )
       .min(1)

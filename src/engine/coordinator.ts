@@ -295,6 +295,11 @@ export class Coordinator {
                 break;
               case 'log': {
                 const p = env.payload as Envelope<'log'>['payload'];
+                // A coding runner's step is also a task.progress event, while its attempt is the task's live
+                // one: a step of a superseded attempt, or one applied after the attempt's result (batches run
+                // concurrently), stays a log line, so no progress follows a task's terminal event.
+                const live =
+                  task.attempt === env.attempt && (task.status === 'queued' || task.status === 'running');
                 for (const line of p.lines) {
                   fx.logs.push({
                     ts: new Date(line.ts),
@@ -306,6 +311,16 @@ export class Coordinator {
                     level: line.level,
                     message: line.message,
                   });
+                  if (line.progress && live)
+                    fx.event({
+                      type: 'task.progress',
+                      correlationId: env.cid,
+                      workflowId: env.wf,
+                      taskId: env.task,
+                      agent: p.agent,
+                      ts: line.ts,
+                      data: { attempt: env.attempt, instance: p.instance, ...line.progress },
+                    });
                 }
                 break;
               }

@@ -30,6 +30,8 @@ export const EVENT_TYPES = [
   'task.timed_out',
   'task.cancelled',
   'task.dead_lettered',
+  /** A step of a coding CLI's run (init, a turn, an item, the result), as it happens. */
+  'task.progress',
   'agent.online',
   'agent.offline',
   'command.invoked',

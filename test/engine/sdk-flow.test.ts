@@ -126,6 +126,14 @@ describe.each(DATABASE_KINDS)('engine with SDK agents on %s and real Redis', (_k
       return rows.length >= 2 ? rows : undefined;
     });
     expect(new Set(logs.map((l) => l.agent))).toEqual(new Set(['backend_agent', 'frontend_agent']));
+    // An SDK handler's log lines are agent logs only: task.progress is for coding runners' steps.
+    const progress = await h.deps.db
+      .selectFrom('events')
+      .select('seq')
+      .where('correlation_id', '=', 'sdk-flow-1')
+      .where('type', '=', 'task.progress')
+      .execute();
+    expect(progress).toEqual([]);
   });
 
   it('retries a failed attempt and then succeeds', async () => {

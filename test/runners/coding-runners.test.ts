@@ -45,6 +45,17 @@ const config = {
       workspace: 'none',
     },
     aider_agent: { ...coding, capabilities: ['code_aider'], runner: 'aider', budgetUsd: 0.05 },
+    // An ordinary runner printing what looks like a coding CLI's events: log lines only, never progress.
+    command_agent: {
+      capabilities: ['echo'],
+      runner: 'command',
+      command: [
+        'node',
+        '-e',
+        'console.log(JSON.stringify({type:"system",subtype:"init",session_id:"s"}));console.log("[assistant] turn 1");console.error("a warning")',
+      ],
+      retries: 0,
+    },
   },
   engine: {
     visibilityTimeoutMs: 3_000,
@@ -282,7 +293,7 @@ describe('coding-agent runners with stand-in CLIs', () => {
           .select('agent')
           .where('status', '=', 'online')
           .execute();
-        return new Set(rows.map((r) => r.agent)).size >= 5;
+        return new Set(rows.map((r) => r.agent)).size >= Object.keys(config.agents).length;
       },
       30_000,
       'coding agents online',
@@ -382,6 +393,100 @@ describe('coding-agent runners with stand-in CLIs', () => {
     expect(messages.filter((m) => m.startsWith('[assistant]')).length, messages.join('\n')).toBe(2);
     expect(messages.some((m) => m.startsWith('[result success] 2 turns'))).toBe(true);
   }, 120_000);
+
+  it('records each step of a coding run as a task.progress event, live and in order, before task.completed', async () => {
+    const run = async (
+      agent: string,
+      type: string,
+      cid: string,
+      prompt = `#case success #arg name=${cid}`,
+    ) => {
+      const res = await submitWorkflow(
+        h.deps,
+        { tasks: [{ id: 'work', type, agent, retries: 0, input: { prompt, files: ['README.md'] } }] },
+        { correlationId: cid },
+      );
+      const wf = await waitForWorkflow(h, res.id, 45_000);
+      const events = await h.deps.db
+        .selectFrom('events')
+        .select(['seq', 'type', 'correlation_id', 'task_id', 'agent', 'data'])
+        .where('workflow_id', '=', res.id)
+        .orderBy('seq')
+        .execute();
+      const progress = events.filter((e) => e.type === 'task.progress');
+      const data = progress.map((e) => e.data as Record<string, unknown>);
+      return { res, wf, events, progress, data };
+    };
+    const [claude, codexRun, geminiRun, aiderRun, command] = await Promise.all([
+      run('claude_agent', 'code', 'cc-progress-claude'),
+      run('codex_agent', 'code_codex', 'cc-progress-codex'),
+      run('gemini_agent', 'code_gemini', 'cc-progress-gemini'),
+      run('aider_agent', 'code_aider', 'cc-progress-aider'),
+      run('command_agent', 'echo', 'cc-progress-command', 'echo'),
+    ]);
+    for (const r of [claude, codexRun, geminiRun, aiderRun]) {
+      const label = r.res.correlationId;
+      expect(r.wf.status, label).toBe('completed');
+      expect(r.progress.length, label).toBeGreaterThan(0);
+      // Under the task's correlation ID, on the task, attempt 1, and all of it before the task's completion.
+      expect(r.progress.every((e) => e.correlation_id === r.res.correlationId && e.task_id === 'work')).toBe(
+        true,
+      );
+      expect(r.data.every((d) => d.attempt === 1 && typeof d.summary === 'string')).toBe(true);
+      const completed = r.events.find((e) => e.type === 'task.completed')!;
+      expect(Number(r.progress.at(-1)!.seq), label).toBeLessThan(Number(completed.seq));
+    }
+    // Claude: system init (its session), each assistant turn with the tools it called, then the result.
+    expect(claude.data.map((d) => [d.kind, d.turn])).toEqual([
+      ['init', undefined],
+      ['turn', 1],
+      ['turn', 2],
+      ['result', 2],
+    ]);
+    expect(claude.progress.every((e) => e.agent === 'claude_agent')).toBe(true);
+    expect(claude.data[0]!.sessionId).toMatch(/^sess-\d+$/);
+    expect(claude.data[1]).toMatchObject({ tools: ['Write'], inputTokens: 150, outputTokens: 40 });
+    expect(claude.data[3]).toMatchObject({ status: 'success', costUsd: 0.025 });
+    // Codex: its thread, each turn's start and end, and every completed item in between.
+    expect(codexRun.data.map((d) => [d.kind, d.turn, d.item])).toEqual([
+      ['thread.started', undefined, undefined],
+      ['turn.started', 1, undefined],
+      ['item.completed', 1, 'file_change'],
+      ['item.completed', 1, 'agent_message'],
+      ['turn.completed', 1, undefined],
+      ['turn.started', 2, undefined],
+      ['item.completed', 2, 'file_change'],
+      ['item.completed', 2, 'agent_message'],
+      ['turn.completed', 2, undefined],
+    ]);
+    expect(codexRun.data[4]).toMatchObject({ inputTokens: 1000, outputTokens: 50 });
+    // Gemini has no live events in its JSON format: its final stats are the one step.
+    expect(geminiRun.data).toEqual([
+      expect.objectContaining({ kind: 'stats', inputTokens: 900, outputTokens: 60 }),
+    ]);
+    // aider: the model it starts with, then each edit and each reply.
+    expect(aiderRun.data.map((d) => d.kind)).toEqual(['init', 'edit', 'reply', 'edit', 'reply']);
+    expect(aiderRun.data[4]).toMatchObject({ turn: 2, costUsd: 0.03 });
+    // Each step is also the agent log line it describes.
+    const claudeLogs = await h.deps.db
+      .selectFrom('agent_logs')
+      .select('message')
+      .where('workflow_id', '=', claude.res.id)
+      .execute();
+    expect(claudeLogs.filter((l) => l.message.startsWith('[assistant]'))).toHaveLength(2);
+    // An ordinary (command) runner's output is log lines only, whatever it prints.
+    expect(command.wf.status).toBe('completed');
+    const commandLogs = await waitFor(async () => {
+      const rows = await h.deps.db
+        .selectFrom('agent_logs')
+        .select('message')
+        .where('workflow_id', '=', command.res.id)
+        .execute();
+      return rows.length >= 3 ? rows : undefined;
+    });
+    expect(commandLogs.map((l) => l.message)).toContain('[assistant] turn 1');
+    expect(command.progress).toEqual([]);
+  }, 60_000);
 
   it('retries a rate-limited run with backoff, and not a budget or auth failure', async () => {
     const attempts = async (prompt: string, cid: string) => {

@@ -172,6 +172,7 @@ export const TYPES = [
   'task.timed_out',
   'task.cancelled',
   'task.dead_lettered',
+  'task.progress',
   'agent.online',
   'agent.offline',
   'command.invoked',

@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import type { Usage } from '../../bus/envelope.js';
+import type { ProgressStep } from '../runner.js';
 import { addUsage, type Classified, classifyText, clip, failure } from './coding/outcome.js';
 import {
   type CodingOptions,
@@ -21,6 +22,9 @@ import type { ProcessExit } from './process.js';
 const TOKENS =
   /Tokens:\s*([\d.,]+)([kKmM]?)\s+sent(?:,\s*[\d.,]+[kKmM]?\s+cache[^,]*)*,\s*([\d.,]+)([kKmM]?)\s+received\.(?:\s*Cost:\s*\$([\d.]+)\s+message,\s*\$([\d.]+)\s+session\.)?/;
 const ERROR_LINE = /error|exception|traceback/i;
+/** The stages of a run aider prints: the model it starts with, each edit it applies (the replies are TOKENS). */
+const MODEL_LINE = /^(?:Main model|Model):\s*(\S+)/;
+const EDIT_LINE = /^Applied edit to (.+)$/;
 
 function count(n: string, unit: string): number {
   const v = Number(n.replace(/,/g, ''));
@@ -31,6 +35,7 @@ class AiderSession implements Session {
   private total: Usage | undefined;
   private sessionCost: number | undefined;
   private readonly errors: string[] = [];
+  private replies = 0;
 
   constructor(
     private readonly opts: CodingOptions,
@@ -39,13 +44,24 @@ class AiderSession implements Session {
 
   private line(line: string, level: 'info' | 'warn'): void {
     if (line.trim() === '') return;
-    this.hooks.log(level, line);
     const m = TOKENS.exec(line);
+    if (!m) {
+      const step = this.stage(line);
+      if (step) this.hooks.progress(step, line, level);
+      else this.hooks.log(level, line);
+    }
     if (m) {
-      this.total = addUsage(this.total, {
-        inputTokens: count(m[1]!, m[2]!),
-        outputTokens: count(m[3]!, m[4]!),
-      });
+      const reply = { inputTokens: count(m[1]!, m[2]!), outputTokens: count(m[3]!, m[4]!) };
+      this.total = addUsage(this.total, reply);
+      this.replies++;
+      const replyStep: ProgressStep = {
+        kind: 'reply',
+        turn: this.replies,
+        summary: `reply ${this.replies} · ${reply.inputTokens} sent, ${reply.outputTokens} received${m[6] !== undefined ? ` · $${m[6]} session` : ''}`,
+        ...reply,
+      };
+      if (m[6] !== undefined) replyStep.costUsd = Number(m[6]);
+      this.hooks.progress(replyStep, line, level);
       if (m[6] !== undefined) {
         this.sessionCost = Number(m[6]);
         this.total = { ...this.total, costUsd: this.sessionCost };
@@ -59,6 +75,15 @@ class AiderSession implements Session {
       this.errors.push(line);
       if (this.errors.length > 20) this.errors.shift();
     }
+  }
+
+  /** The stage a line of stdout or stderr marks, if any. */
+  private stage(line: string): ProgressStep | undefined {
+    const model = MODEL_LINE.exec(line);
+    if (model) return { kind: 'init', summary: `model ${model[1]}` };
+    const edit = EDIT_LINE.exec(line.trim());
+    if (edit) return { kind: 'edit', summary: `edited ${edit[1]}` };
+    return undefined;
   }
 
   onStdout(line: string): void {

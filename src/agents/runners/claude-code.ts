@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { Usage } from '../../bus/envelope.js';
+import type { ProgressStep } from '../runner.js';
 import { type Classified, classifyText, clip, failure } from './coding/outcome.js';
 import {
   type CodingOptions,
@@ -69,8 +70,30 @@ function describeContent(content: unknown): string {
     .join(' · ');
 }
 
+/** An assistant message as a progress step: its turn number, the tools it calls, the start of its text. */
+function turnStep(turn: number, content: unknown, usage: Usage | undefined): ProgressStep {
+  const blocks = Array.isArray(content) ? (content as Record<string, unknown>[]) : [];
+  const tools = blocks.filter((b) => b?.type === 'tool_use').map((b) => str(b.name) ?? '?');
+  const text =
+    typeof content === 'string'
+      ? content
+      : blocks
+          .filter((b) => b?.type === 'text')
+          .map((b) => str(b.text) ?? '')
+          .join(' ');
+  const step: ProgressStep = {
+    kind: 'turn',
+    turn,
+    summary: `turn ${turn}${tools.length ? ` · ${tools.join(', ')}` : ''}${text.trim() ? `: ${clip(text.trim(), 200)}` : ''}`,
+    ...usage,
+  };
+  if (tools.length > 0) step.tools = tools;
+  return step;
+}
+
 class ClaudeSession implements Session {
   private result: ResultEvent | undefined;
+  private turns = 0;
   private streamed: Usage = {};
   private sessionId: string | undefined;
   private apiError: string | undefined;
@@ -90,10 +113,17 @@ class ClaudeSession implements Session {
     const type = str(ev.type) ?? '?';
     if (type === 'system') {
       this.sessionId = str(ev.session_id) ?? this.sessionId;
-      this.hooks.log(
-        'info',
-        `[system ${str(ev.subtype) ?? ''}] session ${this.sessionId ?? '?'}${ev.model ? `, model ${str(ev.model)}` : ''}`,
-      );
+      const subtype = str(ev.subtype) ?? '';
+      const model = str(ev.model);
+      const message = `[system ${subtype}] session ${this.sessionId ?? '?'}${model ? `, model ${model}` : ''}`;
+      if (subtype === 'init') {
+        const step: ProgressStep = {
+          kind: 'init',
+          summary: `session ${this.sessionId ?? '?'}${model ? ` · model ${model}` : ''}`,
+        };
+        if (this.sessionId) step.sessionId = this.sessionId;
+        this.hooks.progress(step, message);
+      } else this.hooks.log('info', message);
     } else if (type === 'assistant' || type === 'user') {
       const message = (ev.message ?? {}) as Record<string, unknown>;
       if (type === 'assistant') {
@@ -107,6 +137,12 @@ class ClaudeSession implements Session {
         }
         // Newer versions mark an assistant message that is an API failure (rate_limit, authentication_failed…).
         if (typeof ev.error === 'string') this.apiError = ev.error;
+        this.turns++;
+        this.hooks.progress(
+          turnStep(this.turns, message.content, u.success ? tokens(u.data) : undefined),
+          `[${type}] ${describeContent(message.content)}`,
+        );
+        return;
       }
       this.hooks.log('info', `[${type}] ${describeContent(message.content)}`);
     } else if (type === 'result') {
@@ -118,9 +154,19 @@ class ClaudeSession implements Session {
       }
       this.result = parsed.data;
       const r = parsed.data;
-      this.hooks.log(
-        r.is_error || r.subtype !== 'success' ? 'warn' : 'info',
+      const step: ProgressStep = {
+        kind: 'result',
+        status: r.subtype,
+        summary: `${r.is_error ? 'error' : r.subtype} · ${r.num_turns ?? '?'} turns · $${(r.total_cost_usd ?? 0).toFixed(4)}`,
+        ...tokens(r.usage),
+      };
+      if (r.num_turns !== undefined) step.turn = r.num_turns;
+      if (r.total_cost_usd !== undefined) step.costUsd = r.total_cost_usd;
+      if (r.duration_ms !== undefined) step.durationMs = r.duration_ms;
+      this.hooks.progress(
+        step,
         `[result ${r.subtype}] ${r.num_turns ?? '?'} turns, $${(r.total_cost_usd ?? 0).toFixed(4)}, ${r.duration_ms ?? '?'} ms${r.result ? `: ${clip(r.result, 500)}` : ''}`,
+        r.is_error || r.subtype !== 'success' ? 'warn' : 'info',
       );
     } else {
       this.hooks.log('info', `[${type}] ${clip(line, 500)}`);

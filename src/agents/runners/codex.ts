@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Usage } from '../../bus/envelope.js';
+import type { ProgressStep } from '../runner.js';
 import { addUsage, type Classified, classifyText, clip, failure } from './coding/outcome.js';
 import {
   type CodingOptions,
@@ -89,10 +90,15 @@ class CodexSession implements Session {
     const type = str(ev.type) ?? '?';
     if (type === 'thread.started') {
       this.threadId = str(ev.thread_id);
-      this.hooks.log('info', `[thread.started] ${this.threadId ?? '?'}`);
+      const step: ProgressStep = { kind: 'thread.started', summary: `thread ${this.threadId ?? '?'}` };
+      if (this.threadId) step.sessionId = this.threadId;
+      this.hooks.progress(step, `[thread.started] ${this.threadId ?? '?'}`);
     } else if (type === 'turn.started') {
       this.turns++;
-      this.hooks.log('info', `[turn.started] turn ${this.turns}`);
+      this.hooks.progress(
+        { kind: 'turn.started', turn: this.turns, summary: `turn ${this.turns}` },
+        `[turn.started] turn ${this.turns}`,
+      );
       if (this.opts.maxTurns !== undefined && this.turns > this.opts.maxTurns)
         this.hooks.stop('max_turns', `codex started turn ${this.turns}, over maxTurns ${this.opts.maxTurns}`);
     } else if (type === 'turn.completed') {
@@ -104,14 +110,27 @@ class CodexSession implements Session {
           inputTokens: u.data.input_tokens,
           outputTokens: u.data.output_tokens,
         });
-      this.hooks.log(
-        'info',
+      const step: ProgressStep = {
+        kind: 'turn.completed',
+        turn: this.turns,
+        summary: `turn ${this.turns} completed${u.success ? ` · ${u.data.input_tokens} in, ${u.data.output_tokens} out` : ''}`,
+      };
+      if (u.success) {
+        step.inputTokens = u.data.input_tokens;
+        step.outputTokens = u.data.output_tokens;
+      }
+      this.hooks.progress(
+        step,
         `[turn.completed]${u.success ? ` ${u.data.input_tokens} in, ${u.data.output_tokens} out` : ''}`,
       );
     } else if (type === 'turn.failed') {
       const err = (ev.error ?? {}) as Record<string, unknown>;
       this.failedWith = str(err.message) ?? 'turn failed';
-      this.hooks.log('error', `[turn.failed] ${clip(this.failedWith, 1_000)}`);
+      this.hooks.progress(
+        { kind: 'turn.failed', turn: this.turns, summary: clip(this.failedWith, 200) },
+        `[turn.failed] ${clip(this.failedWith, 1_000)}`,
+        'error',
+      );
     } else if (type === 'error') {
       this.lastError = str(ev.message) ?? 'error';
       this.hooks.log('warn', `[error] ${clip(this.lastError, 1_000)}`);
@@ -124,7 +143,18 @@ class CodexSession implements Session {
       }
       if (type === 'item.completed' && parsed.data.type === 'agent_message')
         this.lastMessage = parsed.data.text;
-      this.hooks.log('info', `[${type} ${parsed.data.type}] ${describeItem(parsed.data)}`);
+      const message = `[${type} ${parsed.data.type}] ${describeItem(parsed.data)}`;
+      if (type === 'item.completed')
+        this.hooks.progress(
+          {
+            kind: 'item.completed',
+            item: parsed.data.type,
+            turn: this.turns,
+            summary: `${parsed.data.type}: ${clip(describeItem(parsed.data), 200)}`,
+          },
+          message,
+        );
+      else this.hooks.log('info', message);
     } else {
       this.hooks.log('info', `[${type}] ${clip(line, 500)}`);
     }

@@ -1,7 +1,8 @@
 /**
  * The coding-agent runners (`claude-code`, `codex`, `gemini`, `aider`): one attempt is
  *   prompt from the agent's template → a slot (maxParallel) → the task's git worktree (workspace: worktree)
- *   → the CLI in its documented headless mode, each output event an agent log line as it arrives
+ *   → the CLI in its documented headless mode, each output event an agent log line as it arrives, and each
+ *     step of the run (init, a turn, an item, the result) also a task.progress event
  *   → the tool's own result classified (outcome.ts) → Hive's commit, branch and diffstat → cleanup by policy.
  * Process handling is the command runner's (process.ts); what differs per CLI is in one module each
  * (claude-code.ts, codex.ts, gemini.ts, aider.ts). Agents with `workspace: worktree` also run the built-in
@@ -162,6 +163,8 @@ export class CodingRunner implements Runner {
       opts,
       {
         log: ctx.log,
+        progress: (step, message, level = 'info') =>
+          ctx.progress ? ctx.progress(step, message, level) : ctx.log(level, message ?? step.summary),
         stop: (cls, message) => {
           if (stopped) return;
           stopped = { cls, message };

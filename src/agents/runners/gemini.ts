@@ -96,7 +96,15 @@ class GeminiSession implements Session {
     if (out?.response !== undefined) this.hooks.log('info', `[response] ${clip(out.response, 1_000)}`);
     const u = this.usage();
     if (u)
-      this.hooks.log('info', `[stats] ${u.inputTokens} prompt tokens, ${u.outputTokens} candidate tokens`);
+      // The JSON format has one object at the end: its stats are the run's one progress step.
+      this.hooks.progress(
+        {
+          kind: 'stats',
+          summary: `${u.inputTokens} prompt tokens · ${u.outputTokens} candidate tokens`,
+          ...u,
+        },
+        `[stats] ${u.inputTokens} prompt tokens, ${u.outputTokens} candidate tokens`,
+      );
     if (out?.error) {
       const e = out.error;
       this.hooks.log('error', `[error ${e.type ?? ''}] ${clip(e.message, 1_000)}`);

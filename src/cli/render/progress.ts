@@ -92,13 +92,16 @@ export function applyEvent(view: WorkflowView, e: HiveEvent): string | undefined
     case 'task.cancelled':
       t.status = 'cancelled';
       break;
+    // task.progress (a coding CLI's step) changes nothing in the view: it is a line of its own.
     default:
       break;
   }
   const extra =
     e.type === 'task.retrying'
       ? ` (attempt ${d.attempt} failed: ${d.error?.message ?? ''}; retrying in ${d.delayMs} ms)`
-      : '';
+      : e.type === 'task.progress'
+        ? `: [${String(d.kind ?? 'step')}] ${String(d.summary ?? '')}`
+        : '';
   return `${e.taskId} ${e.type.slice(5)}${t.agent ? ` on ${t.agent}` : ''}${t.attempt ? ` attempt ${t.attempt}` : ''}${extra}`;
 }
 

@@ -11,6 +11,9 @@ function detail(e: HiveEvent): string {
   if (d.error && typeof d.error === 'object') parts.push(String(d.error.code ?? d.error.message ?? ''));
   else if (typeof d.reason === 'string') parts.push(d.reason);
   if (typeof d.command === 'string') parts.push(d.command);
+  // task.progress: a coding CLI's step (init, a turn, the result…) as a plain line.
+  if (typeof d.summary === 'string')
+    parts.push(typeof d.kind === 'string' ? `[${d.kind}] ${d.summary}` : d.summary);
   return parts.filter(Boolean).join(' · ');
 }
 

@@ -4,7 +4,7 @@
  * classification. Process handling, workspaces, slots and outcomes are shared (coding-runner.ts).
  */
 import type { Usage } from '../../../bus/envelope.js';
-import type { LogLevel } from '../../runner.js';
+import type { LogLevel, ProgressStep } from '../../runner.js';
 import type { ProcessExit } from '../process.js';
 import type { Classified, FailureClass } from './outcome.js';
 
@@ -30,6 +30,8 @@ export interface Invocation {
 
 export interface SessionHooks {
   log(level: LogLevel, message: string): void;
+  /** A step of the run (init, a turn, the result…): its log line (`message`, else the summary) and a task.progress event. */
+  progress(step: ProgressStep, message?: string, level?: LogLevel): void;
   /** Ends the run early: Hive enforces a limit the CLI has no flag for. */
   stop(cls: FailureClass, message: string): void;
 }
