@@ -23,7 +23,7 @@ import {
   type ProgressStep,
 } from '../bus/envelope.js';
 import { type Keys, WORKER_GROUP } from '../bus/keys.js';
-import { createRedis, type Redis } from '../bus/redis.js';
+import { createRedis, type Redis, subscribeWhenReady } from '../bus/redis.js';
 import {
   autoClaim,
   deliveryCounts,
@@ -98,8 +98,8 @@ export class AgentWorker {
     this.sub = createRedis(this.opts.redisUrl, `${this.instanceId}:control`);
     this.outbox = new ResultOutbox(this.cmd, this.opts.keys.results(), this.stream);
     await ensureGroup(this.cmd, this.stream, WORKER_GROUP);
-    await this.sub.subscribe(this.opts.keys.agentControl(this.opts.name));
     this.sub.on('message', (_channel, message) => this.onControl(message));
+    await subscribeWhenReady(this.sub, this.opts.keys.agentControl(this.opts.name));
     await this.beat('online');
     this.loops = [this.readLoop(), this.claimLoop(), this.keepAliveLoop(), this.heartbeatLoop()];
     this.log.info({ concurrency: this.opts.concurrency }, 'agent instance started');

@@ -22,6 +22,29 @@ export function createRedis(url: string, name: string, options: RedisOptions = {
   return redis;
 }
 
+/**
+ * SUBSCRIBE once the connection is ready, never during its handshake. ioredis writes SUBSCRIBE at once on a
+ * connection still in its handshake (the command is allowed while Redis loads); the ready check's INFO that
+ * follows is then refused in subscriber mode, ioredis reconnects, and as that connection had never been ready it
+ * does not subscribe again (ioredis#2037). subscribe() has resolved, nothing is received: every cancel and
+ * timeout sent to this instance is lost and its task processes run on.
+ */
+export async function subscribeWhenReady(redis: Redis, channel: string): Promise<void> {
+  while (redis.status !== 'ready') {
+    if (redis.status === 'end') throw new Error(`cannot subscribe to ${channel}: connection closed`);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        redis.off('ready', done);
+        redis.off('end', done);
+        resolve();
+      };
+      redis.on('ready', done);
+      redis.on('end', done);
+    });
+  }
+  await redis.subscribe(channel);
+}
+
 export function describeRedisUrl(url: string): string {
   return redactUrl(url);
 }

@@ -163,12 +163,20 @@ export class WorkflowMachine {
   }
 
   started(task: TaskState, attempt: number, p: Payload<'started'>, ts: number): void {
-    if (task.attempt === attempt && task.startedAt !== null && !ACTIVE_TASK_STATUSES.has(task.status)) {
-      // The result of this attempt was applied first (batches run concurrently) and recorded the start then.
-      return;
-    }
     if (task.attempt !== attempt || !ACTIVE_TASK_STATUSES.has(task.status)) {
-      this.stale(task, 'start', attempt, p.instance);
+      // The attempt is over, yet an instance reports running it. Either its result was applied first (batches
+      // run concurrently; the run is done and the start was recorded then), or this is a run the earlier cancel
+      // could not reach: an entry cancelled while it still waited in the stream (no instance held it when the
+      // cancel was published), an entry taken over from an instance that died after the cancel, or an older
+      // attempt. Left alone, such a process runs until its timeout and its result is ignored: stop it.
+      this.fx.cancels.push({
+        agent: p.agent,
+        workflowId: task.workflowId,
+        taskId: task.id,
+        attempt,
+        reason: 'cancelled',
+      });
+      if (task.attempt !== attempt || task.startedAt === null) this.stale(task, 'start', attempt, p.instance);
       return;
     }
     if (task.status === 'running') {

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis } from '../../src/bus/redis.js';
+import { WORKER_GROUP } from '../../src/bus/keys.js';
 import { submitWorkflow, submitWorkflows } from '../../src/engine/submit.js';
 import { createPostgresDatabase, type TestDatabase } from '../helpers/databases.js';
 import { type EngineHarness, engineHarness, waitFor, waitForWorkflow } from '../helpers/engine.js';
@@ -15,6 +17,74 @@ import {
 import { REDIS_URL } from '../helpers/redis.js';
 
 /** Agents as real processes (`hive agent NAME`), coordinator in-process or as `hive up --role coordinator`. */
+
+/**
+ * The process has exited. A zombie counts as gone: kill(pid, 0) still succeeds on one until its parent reaps it,
+ * and an orphan's new parent (PID 1 in a container) may take seconds to.
+ */
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    // /proc/PID/stat: "pid (comm) state …"; comm may contain spaces and parentheses, the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Redis MONITOR on a plain socket, each command's arguments to `onCommand`. Not ioredis' monitor(): it switches to
+ * monitoring one microtask after MONITOR's +OK, so a monitored line that arrives in the same read as the +OK
+ * (likely on a busy server) fails it with "Command queue state error".
+ */
+async function monitorRedis(onCommand: (args: string[]) => void): Promise<Socket> {
+  const url = new URL(REDIS_URL);
+  const socket = connect(Number(url.port || 6379), url.hostname);
+  let buffered = '';
+  let ok: () => void;
+  const started = new Promise<void>((resolve, reject) => {
+    ok = resolve;
+    socket.once('error', reject);
+  });
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffered += chunk;
+    let end = buffered.indexOf('\r\n');
+    while (end >= 0) {
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      end = buffered.indexOf('\r\n');
+      if (line === '+OK') ok();
+      else if (line.startsWith('+') && line.includes('"')) {
+        // +TIME [DB ADDR] "arg" "arg" … (quotes inside an argument are escaped)
+        onCommand(
+          line
+            .slice(line.indexOf('"') + 1, -1)
+            .split('" "')
+            .map((a) => a.replace(/\\"/g, '"')),
+        );
+      }
+    }
+  });
+  socket.write('MONITOR\r\n');
+  await started;
+  return socket;
+}
+
+/** The pid a sleepy.mjs task wrote, once it has (a read can fall between the file's creation and its write). */
+const pidIn = (file: string) =>
+  waitFor(async () => {
+    try {
+      return Number(readFileSync(file, 'utf8')) || undefined;
+    } catch {
+      return undefined;
+    }
+  });
 const engine = {
   visibilityTimeoutMs: 2_000,
   claimIntervalMs: 250,
@@ -58,14 +128,21 @@ describe('engine with agent processes', () => {
     procs.push(p);
     return p;
   };
+  // Only instances of this test's processes count: one an earlier test killed with SIGKILL keeps its 'online'
+  // row until its heartbeat key expires, and counting it would let a test submit before its own agent runs.
   const instancesOnline = (name: string, n: number) =>
     waitFor(
       async () => {
+        const pids = procs
+          .filter((p) => p.child.exitCode === null && p.child.signalCode === null)
+          .map((p) => p.child.pid!);
+        if (pids.length === 0) return false;
         const rows = await h.deps.db
           .selectFrom('agent_instances')
           .select('id')
           .where('agent', '=', name)
           .where('status', '=', 'online')
+          .where('pid', 'in', pids)
           .execute();
         return rows.length >= n;
       },
@@ -88,10 +165,8 @@ describe('engine with agent processes', () => {
   });
 
   it('completes the specified scenario with one correlation ID on every entry, row and log line', async () => {
-    const monitor = createRedis(REDIS_URL, 'monitor');
     const xadds: string[][] = [];
-    const mon = await monitor.monitor();
-    mon.on('monitor', (_time: string, args: string[]) => {
+    const mon = await monitorRedis((args) => {
       if (args[0]?.toLowerCase() === 'xadd' && args[1]?.startsWith(h.prefix)) xadds.push(args);
     });
     agent('backend_agent');
@@ -111,9 +186,23 @@ describe('engine with agent processes', () => {
       { correlationId: cid },
     );
     const wf = await waitForWorkflow(h, res.id);
-    mon.disconnect();
-    monitor.disconnect();
     expect(wf.status).toBe('completed');
+    // Log lines and results reach PostgreSQL in separate coordinator batches, applied concurrently: the
+    // workflow can be recorded completed before the frontend's last log batch is.
+    await waitFor(
+      async () => {
+        const rows = await h.deps.db
+          .selectFrom('agent_logs')
+          .select('agent')
+          .distinct()
+          .where('workflow_id', '=', res.id)
+          .execute();
+        return rows.length === 2;
+      },
+      10_000,
+      'log lines of both agents',
+    );
+    mon.destroy();
     const row = await h.deps.db
       .selectFrom('workflows')
       .selectAll()
@@ -170,19 +259,8 @@ describe('engine with agent processes', () => {
       .where('workflow_id', '=', res.id)
       .executeTakeFirstOrThrow();
     expect((t.error as { code: string }).code).toBe('HIVE_ERR_TASK_TIMEOUT');
-    const pid = Number((await import('node:fs')).readFileSync(pidFile, 'utf8'));
-    await waitFor(
-      async () => {
-        try {
-          process.kill(pid, 0);
-          return false;
-        } catch {
-          return true;
-        }
-      },
-      10_000,
-      'the hung process to be gone',
-    );
+    const pid = await pidIn(pidFile);
+    await waitFor(async () => processGone(pid), 10_000, 'the hung process to be gone');
     const types = (
       await h.deps.db.selectFrom('events').select('type').where('workflow_id', '=', res.id).execute()
     ).map((e) => e.type);
@@ -198,26 +276,31 @@ describe('engine with agent processes', () => {
       { tasks: [{ type: 'sleep', input: { ms: -1, pidFile } }] },
       { correlationId: 'cancel-proc' },
     );
-    const pid = await waitFor(async () => {
-      try {
-        return Number((await import('node:fs')).readFileSync(pidFile, 'utf8')) || undefined;
-      } catch {
-        return undefined;
-      }
-    });
+    const pid = await pidIn(pidFile);
     const { cancelWorkflow } = await import('../../src/engine/cancel.js');
     expect((await cancelWorkflow(h.deps, res.id)).status).toBe('cancelled');
+    await waitFor(async () => processGone(pid), 10_000, 'the cancelled process to be gone');
+    // The instance ends the cancelled attempt and acknowledges its entry. An entry left pending would be taken
+    // over by the next sleeper instance (a later test's) and the cancelled task would run again.
+    const { msg_id } = await h.deps.db
+      .selectFrom('tasks')
+      .select('msg_id')
+      .where('workflow_id', '=', res.id)
+      .executeTakeFirstOrThrow();
+    expect(msg_id).toBeTruthy();
     await waitFor(
       async () => {
-        try {
-          process.kill(pid, 0);
-          return false;
-        } catch {
-          return true;
-        }
+        const pending = (await h.redis.xpending(
+          h.deps.keys.agentTasks('sleeper'),
+          WORKER_GROUP,
+          '-',
+          '+',
+          100,
+        )) as [string, ...unknown[]][];
+        return !pending.some(([id]) => id === msg_id);
       },
       10_000,
-      'the cancelled process to be gone',
+      'the cancelled entry to be acknowledged',
     );
   });
 
