@@ -296,8 +296,13 @@ export class AgentWorker {
   private readonly instanceCorrelationId = newId();
 
   private track(p: Promise<void>): void {
-    this.inFlight.add(p);
-    p.finally(() => this.inFlight.delete(p));
+    // An attempt whose result could not be written (Redis gone for good) stays pending in the stream and is
+    // taken over later; it must not become an unhandled rejection that ends the process.
+    const settled = p.catch((err) => {
+      if (!this.stopping) this.log.warn({ err }, 'an attempt ended without its result written');
+    });
+    this.inFlight.add(settled);
+    settled.finally(() => this.inFlight.delete(settled));
   }
 
   private onControl(message: string): void {
