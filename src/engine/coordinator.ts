@@ -553,8 +553,33 @@ export class Coordinator {
       .limit(500)
       .execute();
     if (rows.length === 0) return;
-    this.log.info({ tasks: rows.length }, 'outbox: sending tasks that were committed but not sent');
-    await dispatcherFor(this.deps).send(rows.map(toDispatchItem));
+    // A send not yet recorded (a coordinator that died holding it) whose task an agent already took: its
+    // started or result message waits in the results stream. Sending it again would run it twice.
+    const awaiting = await this.resultsAwaiting();
+    if (!awaiting) return;
+    const unsent = rows.filter((r) => !awaiting.has(`${r.workflow_id}|${r.id}|${r.attempt}`));
+    if (unsent.length === 0) return;
+    this.log.info({ tasks: unsent.length }, 'outbox: sending tasks that were committed but not sent');
+    await dispatcherFor(this.deps).send(unsent.map(toDispatchItem));
+  }
+
+  /**
+   * The attempts (`workflow|task|attempt`) with a message waiting in the results stream, or undefined when the
+   * stream holds a backlog too long to read now (the sweeps then wait for a quieter round). The stream is short:
+   * entries are deleted once PostgreSQL has them.
+   */
+  private async resultsAwaiting(): Promise<Set<string> | undefined> {
+    const backlog = (await this.deps.redis.xrange(this.deps.keys.results(), '-', '+', 'COUNT', 10_001)) as [
+      string,
+      string[],
+    ][];
+    if (backlog.length > 10_000) return undefined;
+    return new Set(
+      backlog.map(([, f]) => {
+        const r = fieldsToRecord(f);
+        return `${r.wf}|${r.task}|${r.attempt}`;
+      }),
+    );
   }
 
   /**
@@ -585,19 +610,9 @@ export class Coordinator {
     });
     if (missing.length === 0) return;
     // A task entry is deleted right after its result is written: a result still waiting in the results stream
-    // (a coordinator behind) means nothing was lost. The results stream is short (deleted behind PostgreSQL);
-    // a long one means a backlog, and the check waits for a quieter round.
-    const backlog = (await this.deps.redis.xrange(this.deps.keys.results(), '-', '+', 'COUNT', 10_001)) as [
-      string,
-      string[],
-    ][];
-    if (backlog.length > 10_000) return;
-    const awaiting = new Set(
-      backlog.map(([, f]) => {
-        const r = fieldsToRecord(f);
-        return `${r.wf}|${r.task}|${r.attempt}`;
-      }),
-    );
+    // (a coordinator behind) means nothing was lost.
+    const awaiting = await this.resultsAwaiting();
+    if (!awaiting) return;
     const unseen = missing.filter((r) => !awaiting.has(`${r.workflow_id}|${r.id}|${r.attempt}`));
     if (unseen.length === 0) return;
     // Results are committed before they are deleted from the stream: one that vanished since the first query
