@@ -29,6 +29,10 @@ export type Usage = z.infer<typeof usage>;
 
 const instanceInfo = z.object({ instance: idText, agent: idText });
 
+/** A time in ms since the epoch that a Date can hold (±8.64e15): a larger one would throw where it is formatted. */
+export const MAX_EPOCH_MS = 8_640_000_000_000_000;
+const epochMs = z.number().int().min(0).max(MAX_EPOCH_MS);
+
 const PROGRESS_TEXT_MAX = 500;
 const PROGRESS_NAME_MAX = 128;
 const PROGRESS_TOOLS_MAX = 20;
@@ -97,7 +101,7 @@ export const payloadSchemas = {
     lines: z
       .array(
         z.object({
-          ts: z.number(),
+          ts: epochMs,
           level: z.enum(['debug', 'info', 'warn', 'error']),
           message: z.string().max(65_536),
           /** Coding runners only: the step this line describes, recorded as a task.progress event. */
@@ -117,7 +121,7 @@ export const payloadSchemas = {
     usage: usage.optional(),
     durationMs: z.number().nonnegative(),
     /** When the attempt began (ms since the epoch): the start of an attempt whose `started` was folded in. */
-    startedAt: z.number().nonnegative().optional(),
+    startedAt: epochMs.optional(),
   }),
   /** agent → coordinator: the message was delivered too often and went to the dead-letter stream. */
   dead: instanceInfo.extend({ reason: z.string(), deliveries: z.number().int() }),
@@ -128,7 +132,7 @@ export const payloadSchemas = {
     pid: z.number().int(),
     concurrency: z.number().int(),
     running: z.number().int(),
-    startedAt: z.number(),
+    startedAt: epochMs,
   }),
 } as const;
 
@@ -142,7 +146,7 @@ const headerSchema = z.object({
   kind: z.enum(Object.keys(payloadSchemas) as [MessageKind, ...MessageKind[]]),
   cid,
   tp: z.string().max(512),
-  ts: z.coerce.number().int().positive(),
+  ts: z.coerce.number().int().positive().max(MAX_EPOCH_MS),
   wf: idText.optional(),
   task: idText.optional(),
   attempt: z.coerce.number().int().min(1).optional(),

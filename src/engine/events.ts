@@ -87,7 +87,8 @@ export async function insertEvents(tx: Db, drafts: readonly EventDraft[]): Promi
   const events: HiveEvent[] = drafts.map((d) => {
     const e: HiveEvent = {
       seq: 0,
-      ts: new Date(d.ts ?? now).toISOString(),
+      // A creation time outside a Date's range (a hostile message) falls back to now rather than throw.
+      ts: new Date(d.ts !== undefined && Math.abs(d.ts) <= 8.64e15 ? d.ts : now).toISOString(),
       type: d.type,
       correlationId: d.correlationId,
       data: d.data ?? {},

@@ -208,11 +208,14 @@ export class WorkflowMachine {
     if (task.status === 'queued') {
       // The start message is in a batch not applied yet, or was folded into the result by the agent (a short
       // attempt): the result proves the start and carries its time.
+      // An agent's clock or a hostile duration must not put the start in the future or out of a Date's range.
+      const now = this.fx.now.getTime();
+      const reported = p.startedAt ?? now - p.durationMs;
       this.started(
         task,
         attempt,
         { instance: p.instance, agent: p.agent },
-        p.startedAt ?? this.fx.now.getTime() - p.durationMs,
+        Number.isFinite(reported) && reported >= 0 && reported <= now ? reported : now,
       );
     }
     task.instance = p.instance;

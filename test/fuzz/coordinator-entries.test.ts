@@ -138,7 +138,7 @@ describe('a coordinator fed random entries', () => {
         const entries = batch.map((f) => [`${++n}-1`, f] as [string, string[]]);
         await coordinator.processBatch(entries);
       }),
-      { numRuns: 60 },
+      { numRuns: 60, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}) },
     );
   }, 30_000);
 
