@@ -3,7 +3,8 @@ import type { Redis } from '../bus/redis.js';
 
 interface Pending {
   entryId: string;
-  fields: string[];
+  /** Built only when the message goes out: most `started` messages of short tasks never do. */
+  fields: () => string[];
   /** A `started` still unsent is dropped when its attempt's result joins the same flush. */
   kind: 'started' | 'result';
   dropped?: boolean;
@@ -32,7 +33,7 @@ export class ResultOutbox {
   ) {}
 
   /** Queues the `started` message of an attempt (not awaited: the attempt runs while it goes out). */
-  started(entryId: string, fields: string[]): void {
+  started(entryId: string, fields: () => string[]): void {
     const p: Pending = { entryId, fields, kind: 'started' };
     this.startedByEntry.set(entryId, p);
     this.queue.push(p);
@@ -44,7 +45,7 @@ export class ResultOutbox {
     const started = this.startedByEntry.get(entryId);
     if (started) started.dropped = true;
     this.startedByEntry.delete(entryId);
-    this.queue.push({ entryId, fields, kind: 'result' });
+    this.queue.push({ entryId, fields: () => fields, kind: 'result' });
     this.schedule();
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
@@ -62,14 +63,14 @@ export class ResultOutbox {
       for (const w of waiters) w.resolve();
       return;
     }
-    const pipeline = this.redis.pipeline();
-    for (const p of sent) pipeline.xadd(this.resultsKey, '*', ...p.fields);
-    const done = sent.filter((p) => p.kind === 'result').map((p) => p.entryId);
-    if (done.length > 0) {
-      pipeline.xack(this.taskStream, WORKER_GROUP, ...done);
-      pipeline.xdel(this.taskStream, ...done);
-    }
     try {
+      const pipeline = this.redis.pipeline();
+      for (const p of sent) pipeline.xadd(this.resultsKey, '*', ...p.fields());
+      const done = sent.filter((p) => p.kind === 'result').map((p) => p.entryId);
+      if (done.length > 0) {
+        pipeline.xack(this.taskStream, WORKER_GROUP, ...done);
+        pipeline.xdel(this.taskStream, ...done);
+      }
       await pipeline.exec();
       for (const w of waiters) w.resolve();
     } catch (err) {

@@ -359,12 +359,17 @@ export class AgentWorker {
     this.log.error({ entryId, deliveries }, 'task dead-lettered');
   }
 
-  private message<K extends MessageKind>(env: Envelope<'task'>, kind: K, payload: Payload<K>): string[] {
+  private message<K extends MessageKind>(
+    env: Envelope<'task'>,
+    kind: K,
+    payload: Payload<K>,
+    ts = Date.now(),
+  ): string[] {
     return encode({
       kind,
       cid: env.cid,
       tp: env.tp,
-      ts: Date.now(),
+      ts,
       wf: env.wf!,
       task: env.task!,
       attempt: env.attempt!,
@@ -410,7 +415,7 @@ export class AgentWorker {
   private async execute(env: Envelope<'task'>, run: Running, traceparent: string): Promise<void> {
     const who = { instance: this.instanceId, agent: this.opts.name };
     const started = Date.now();
-    this.outbox.started(run.entryId, this.message(env, 'started', who));
+    this.outbox.started(run.entryId, () => this.message(env, 'started', who, started));
     const lines: Payload<'log'>['lines'] = [];
     let flushTimer: NodeJS.Timeout | undefined;
     const flush = () => {

@@ -36,8 +36,8 @@ describe('result outbox', () => {
   it('folds a started message into a result made in the same turn, and acknowledges the entry', async () => {
     const [a, b] = await delivered(2);
     const outbox = new ResultOutbox(redis, results, tasks);
-    outbox.started(a!, ['kind', 'started', 'entry', a!]);
-    outbox.started(b!, ['kind', 'started', 'entry', b!]);
+    outbox.started(a!, () => ['kind', 'started', 'entry', a!]);
+    outbox.started(b!, () => ['kind', 'started', 'entry', b!]);
     // a ends within the turn; b is still running when the turn's batch goes out.
     await outbox.result(a!, ['kind', 'result', 'entry', a!]);
     expect(await sent()).toEqual([`started:${b}`, `result:${a}`]);
