@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { HiveError } from '../../core/errors.js';
 import { Coordinator } from '../../engine/coordinator.js';
 import type { EngineDeps } from '../../engine/deps.js';
+import { dispatcherFor } from '../../engine/dispatcher.js';
 import { createRuntime } from '../../runtime/runtime.js';
 import { AgentSupervisor } from '../../supervisor/agent-supervisor.js';
 import { onShutdown } from '../shutdown.js';
@@ -76,6 +77,10 @@ export function register(program: Command): void {
         // The one line people look for after `npm start`.
         console.log(`Hive is up: dashboard at ${address}/  (API ${address}/api, docs ${address}/docs)`);
       }
+      // Sends not yet recorded (held for the next unit of work on their workflow) are recorded before the
+      // database closes, in every role that dispatches (the API submits, the coordinator advances).
+      const dispatching = deps;
+      if (dispatching) stops.push(() => dispatcherFor(dispatching).flush());
       log.info({ role }, 'hive up');
       onShutdown(async () => {
         for (const stop of stops) await stop().catch((err) => log.warn({ err }, 'stopping a part failed'));
