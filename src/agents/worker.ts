@@ -209,6 +209,9 @@ export class AgentWorker {
         // it is ours again now, and running it a second time would start a duplicate attempt (which, for a
         // worktree agent, removes the first one's folder under it).
         entries = entries.filter((e) => !this.running.has(e[0]));
+        // Closing began while the claim was under way: the drain list is already taken, so leave the entries
+        // pending (another instance takes them over) rather than start runs nobody waits for.
+        if (this.stopping) return 0;
         if (entries.length === 0) return 0;
         const counts = await deliveryCounts(
           this.cmd,
@@ -423,8 +426,10 @@ export class AgentWorker {
       flushTimer = undefined;
       if (lines.length === 0) return;
       const batch = lines.splice(0, 1_000);
-      void this.cmd
-        .xadd(this.opts.keys.results(), '*', ...this.message(env, 'log', { ...who, lines: batch }))
+      // Through the outbox, in order with the attempt's result: a run's last lines (and progress steps) are
+      // applied before the result that ends it.
+      void this.outbox
+        .log(this.message(env, 'log', { ...who, lines: batch }))
         .catch((err) => this.log.warn({ err }, 'log lines lost'));
     };
     const logLine = (level: LogLevel, message: string, progress?: ProgressStep) => {

@@ -543,20 +543,23 @@ export class Coordinator {
 
   /** The outbox: tasks committed as queued but never written to a stream (a crash or Redis outage in between). */
   async sweepOutbox(): Promise<void> {
-    const rows = await this.deps.db
-      .selectFrom('tasks')
-      .innerJoin('workflows', 'workflows.id', 'tasks.workflow_id')
-      .select(SENDABLE_COLUMNS)
-      .where('tasks.status', '=', 'queued')
-      .where('tasks.dispatched_at', 'is', null)
-      .where('tasks.queued_at', '<', new Date(Date.now() - this.opts.outboxAfterMs))
-      .limit(500)
-      .execute();
-    if (rows.length === 0) return;
-    // A send not yet recorded (a coordinator that died holding it) whose task an agent already took: its
-    // started or result message waits in the results stream. Sending it again would run it twice.
+    const due = () =>
+      this.deps.db
+        .selectFrom('tasks')
+        .innerJoin('workflows', 'workflows.id', 'tasks.workflow_id')
+        .select(SENDABLE_COLUMNS)
+        .where('tasks.status', '=', 'queued')
+        .where('tasks.dispatched_at', 'is', null)
+        .where('tasks.queued_at', '<', new Date(Date.now() - this.opts.outboxAfterMs))
+        .limit(500)
+        .execute();
+    if ((await due()).length === 0) return;
+    // A send not yet recorded (a process that died holding it) whose task an agent already took: its started or
+    // result message waits in the results stream. Sending it again would run it twice. PostgreSQL is read again
+    // after the stream, so a message applied (and deleted) between the two reads shows there instead.
     const awaiting = await this.resultsAwaiting();
     if (!awaiting) return;
+    const rows = await due();
     const unsent = rows.filter((r) => !awaiting.has(`${r.workflow_id}|${r.id}|${r.attempt}`));
     if (unsent.length === 0) return;
     this.log.info({ tasks: unsent.length }, 'outbox: sending tasks that were committed but not sent');

@@ -136,8 +136,12 @@ export class Dispatcher {
    * transaction before its own events: a task's `task.dispatched` then precedes its `task.started`.
    */
   async take(workflowIds: readonly string[]): Promise<Sent[]> {
-    // A record already under way commits first, so this process's dispatch records stay in send order.
-    await this.flushing;
+    // A record already under way commits first, so this process's dispatch records stay in send order. A timer
+    // flush that starts while waiting may take these workflows' sends: wait until no new one has begun.
+    for (let f = this.flushing; ; f = this.flushing) {
+      await f;
+      if (f === this.flushing) break;
+    }
     const batch: Sent[] = [];
     for (const wf of workflowIds) {
       const list = this.pending.get(wf);
@@ -148,9 +152,13 @@ export class Dispatcher {
     return batch;
   }
 
-  /** Returns sends whose unit of work failed, to be recorded later. */
+  /** Returns sends whose unit of work failed, to be recorded later, ahead of newer sends of their workflows. */
   putBack(batch: Sent[]): void {
-    for (const s of batch) this.hold(s);
+    for (const s of [...batch].reverse()) {
+      const list = this.pending.get(s.item.workflowId);
+      if (list) list.unshift(s);
+      else this.pending.set(s.item.workflowId, [s]);
+    }
     this.schedule();
   }
 

@@ -208,14 +208,16 @@ export class WorkflowMachine {
     if (task.status === 'queued') {
       // The start message is in a batch not applied yet, or was folded into the result by the agent (a short
       // attempt): the result proves the start and carries its time.
-      // An agent's clock or a hostile duration must not put the start in the future or out of a Date's range.
+      // An agent's clock or a hostile duration must not put the start before the queueing, in the future or
+      // out of a Date's range.
       const now = this.fx.now.getTime();
+      const earliest = Math.min(task.queuedAt?.getTime() ?? 0, now);
       const reported = p.startedAt ?? now - p.durationMs;
       this.started(
         task,
         attempt,
         { instance: p.instance, agent: p.agent },
-        Number.isFinite(reported) && reported >= 0 && reported <= now ? reported : now,
+        Number.isFinite(reported) ? Math.min(Math.max(reported, earliest), now) : now,
       );
     }
     task.instance = p.instance;

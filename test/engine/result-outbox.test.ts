@@ -81,4 +81,25 @@ describe('result outbox', () => {
     expect(await redis.xpending(tasks, WORKER_GROUP, '-', '+', 100)).toEqual([]);
     expect(await redis.xlen(tasks)).toBe(0);
   });
+  it('keeps log lines before the result that follows them, in one turn', async () => {
+    await redis.del(results);
+    const [a] = await delivered(1);
+    const outbox = new ResultOutbox(redis, results, tasks);
+    const logged = outbox.log(['kind', 'log', 'entry', a!]);
+    await outbox.result(a!, ['kind', 'result', 'entry', a!]);
+    await logged;
+    expect(await sent()).toEqual([`log:${a}`, `result:${a}`]);
+  });
+
+  it('does not acknowledge an entry whose result Redis refused', async () => {
+    const [a] = await delivered(1);
+    // A results key Redis refuses to XADD to (another type), as a Redis at maxmemory refuses writes.
+    const refused = `${prefix}:refused`;
+    await redis.set(refused, 'not a stream');
+    const outbox = new ResultOutbox(redis, refused, tasks);
+    await expect(outbox.result(a!, ['kind', 'result', 'entry', a!])).rejects.toThrow(/WRONGTYPE/);
+    const pending = (await redis.xpending(tasks, WORKER_GROUP, '-', '+', 10)) as [string][];
+    expect(pending.map((p) => p[0])).toEqual([a]);
+    expect(await redis.xlen(tasks)).toBe(1);
+  });
 });
