@@ -56,35 +56,6 @@ export async function loadWorkflowsForUpdate(
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-const TASK_COLUMNS = [
-  'workflow_id',
-  'id',
-  'position',
-  'correlation_id',
-  'type',
-  'agent',
-  'requested_agent',
-  'candidates',
-  'status',
-  'attempt',
-  'max_attempts',
-  'timeout_ms',
-  'depends_on',
-  'input',
-  'output',
-  'error',
-  'usage',
-  'compensate',
-  'compensation_of',
-  'completed_order',
-  'instance',
-  'not_before',
-  'deadline_at',
-  'queued_at',
-  'started_at',
-  'finished_at',
-] as const;
-
 /**
  * Inserts tasks as one JSON parameter (jsonb_populate_recordset against the table's own row type): a batch of
  * a thousand tasks is one statement with one bound value instead of tens of thousands of placeholders.
@@ -119,7 +90,8 @@ export async function insertTasks(tx: Db, tasks: readonly TaskState[]): Promise<
     started_at: iso(t.startedAt),
     finished_at: iso(t.finishedAt),
   }));
-  const cols = sql.raw(TASK_COLUMNS.join(', '));
+  // A new row holds exactly what the engine keeps of a task; the other columns take their defaults.
+  const cols = sql.raw(TASK_STATE_COLUMNS.join(', '));
   await sql`INSERT INTO tasks (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::tasks, ${JSON.stringify(rows)}::jsonb)`.execute(
     tx,
   );

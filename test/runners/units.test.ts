@@ -245,20 +245,8 @@ describe('progress steps (task.progress)', () => {
     expect(step.tools).toHaveLength(20);
     expect(step.costUsd).toBeUndefined();
     expect(step.inputTokens).toBeUndefined();
-    const fields = encode({
-      kind: 'log',
-      cid: 'c1',
-      tp: '',
-      ts: Date.now(),
-      wf: 'wf',
-      task: 't',
-      attempt: 1,
-      payload: { instance: 'i', agent: 'a', lines: [{ ts: 1, level: 'info', message: 'm', progress: step }] },
-    });
-    const back = decode(fields);
-    expect(back.ok && back.envelope.kind === 'log' && back.envelope.payload.lines[0]!.progress).toEqual(step);
-    // An unknown field is refused where written, not silently dropped.
-    expect(() =>
+    // A log message of one line carrying `progress`, encoded (validated) as the worker does.
+    const encodeLine = (progress: ProgressStep) =>
       encode({
         kind: 'log',
         cid: 'c1',
@@ -267,15 +255,13 @@ describe('progress steps (task.progress)', () => {
         wf: 'wf',
         task: 't',
         attempt: 1,
-        payload: {
-          instance: 'i',
-          agent: 'a',
-          lines: [
-            { ts: 1, level: 'info', message: 'm', progress: { kind: 'x', summary: 'y', huge: 'z' } as never },
-          ],
-        },
-      }),
-    ).toThrow(/progress/);
+        payload: { instance: 'i', agent: 'a', lines: [{ ts: 1, level: 'info', message: 'm', progress }] },
+      });
+    const fields = encodeLine(step);
+    const back = decode(fields);
+    expect(back.ok && back.envelope.kind === 'log' && back.envelope.payload.lines[0]!.progress).toEqual(step);
+    // An unknown field is refused where written, not silently dropped.
+    expect(() => encodeLine({ kind: 'x', summary: 'y', huge: 'z' } as never)).toThrow(/progress/);
   });
 });
 
