@@ -100,9 +100,16 @@ export class Dispatcher {
   }
 
   private hold(s: Sent): void {
-    const list = this.pending.get(s.item.workflowId);
-    if (list) list.push(s);
-    else this.pending.set(s.item.workflowId, [s]);
+    this.pendingOf(s.item.workflowId).push(s);
+  }
+
+  private pendingOf(workflowId: string): Sent[] {
+    let list = this.pending.get(workflowId);
+    if (!list) {
+      list = [];
+      this.pending.set(workflowId, list);
+    }
+    return list;
   }
 
   private schedule(): void {
@@ -154,11 +161,7 @@ export class Dispatcher {
 
   /** Returns sends whose unit of work failed, to be recorded later, ahead of newer sends of their workflows. */
   putBack(batch: Sent[]): void {
-    for (const s of [...batch].reverse()) {
-      const list = this.pending.get(s.item.workflowId);
-      if (list) list.unshift(s);
-      else this.pending.set(s.item.workflowId, [s]);
-    }
+    for (const s of [...batch].reverse()) this.pendingOf(s.item.workflowId).unshift(s);
     this.schedule();
   }
 
