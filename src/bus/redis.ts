@@ -1,7 +1,11 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { type ChainableCommander, Redis, type RedisOptions } from 'ioredis';
 import { redactUrl } from '../core/logger.js';
 
 export type { Redis };
+/** Commands queued to go out in one write (`redis.pipeline()`). */
+export type Pipeline = ChainableCommander;
+/** What `pipeline.exec()` resolves to: one `[error, result]` per queued command. */
+export type PipelineReplies = [error: Error | null, result: unknown][];
 
 /**
  * One factory for every Redis connection. Blocking readers (XREADGROUP BLOCK) get their own connection so they

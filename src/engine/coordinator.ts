@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import { fieldsToRecord } from '../bus/dead-letter.js';
 import { type AnyEnvelope, decode, type Envelope } from '../bus/envelope.js';
 import { COORDINATOR_GROUP } from '../bus/keys.js';
-import type { Redis } from '../bus/redis.js';
+import type { Pipeline, Redis } from '../bus/redis.js';
 import { autoClaim, ensureGroup, readGroup, type StreamEntry, sleep } from '../bus/stream-reader.js';
 import { newContext, runInContext } from '../core/context.js';
 import { newId } from '../core/ids.js';
@@ -238,7 +238,6 @@ export class Coordinator {
   }
 
   private async applyBatch(entries: StreamEntry[]): Promise<void> {
-    const stream = this.deps.keys.results();
     const taskMessages: { entryId: string; env: TaskEnvelope }[] = [];
     const instanceMessages: Envelope<'heartbeat'>[] = [];
     const dead: { entryId: string; reason: string; fields: Record<string, string> }[] = [];
@@ -270,66 +269,88 @@ export class Coordinator {
         correlationId: taskMessages[0]!.env.cid,
         traceparent: taskMessages[0]!.env.tp,
       });
+      const deadBefore = dead.length;
       await runInContext(ctx, () =>
-        runUnitOfWork(this.deps, this.router, ids, (machine, workflows, fx) => {
-          for (const { entryId, env } of taskMessages) {
-            const wf = workflows.get(env.wf);
-            const task = wf?.tasks.get(env.task);
-            if (!wf || !task) {
-              dead.push({
-                entryId,
-                reason: `unknown workflow or task (${env.wf}/${env.task})`,
-                fields: { kind: env.kind, cid: env.cid, wf: env.wf, task: env.task },
-              });
-              continue;
-            }
-            switch (env.kind) {
-              case 'started':
-                machine.started(task, env.attempt, env.payload as Envelope<'started'>['payload'], env.ts);
-                break;
-              case 'result':
-                machine.result(wf, task, env.attempt, env.payload as Envelope<'result'>['payload']);
-                break;
-              case 'dead':
-                machine.deadLettered(wf, task, env.attempt, env.payload as Envelope<'dead'>['payload']);
-                break;
-              case 'log': {
-                const p = env.payload as Envelope<'log'>['payload'];
-                // A coding runner's step is also a task.progress event, while its attempt is the task's live
-                // one: a step of a superseded attempt, or one applied after the attempt's result (batches run
-                // concurrently), stays a log line, so no progress follows a task's terminal event.
-                const live =
-                  task.attempt === env.attempt && (task.status === 'queued' || task.status === 'running');
-                for (const line of p.lines) {
-                  fx.logs.push({
-                    ts: new Date(line.ts),
-                    agent: p.agent,
-                    instance: p.instance,
-                    workflow_id: env.wf,
-                    task_id: env.task,
-                    correlation_id: env.cid,
-                    level: line.level,
-                    message: line.message,
-                  });
-                  if (line.progress && live)
-                    fx.event({
-                      type: 'task.progress',
-                      correlationId: env.cid,
-                      workflowId: env.wf,
-                      taskId: env.task,
+        runUnitOfWork(
+          this.deps,
+          this.router,
+          ids,
+          (machine, workflows, fx) => {
+            // A rerun of the unit (a deadlock, a guarded update that lost) decides again from scratch.
+            dead.length = deadBefore;
+            for (const { entryId, env } of taskMessages) {
+              const wf = workflows.get(env.wf);
+              const task = wf?.tasks.get(env.task);
+              if (!wf || !task) {
+                dead.push({
+                  entryId,
+                  reason: `unknown workflow or task (${env.wf}/${env.task})`,
+                  fields: { kind: env.kind, cid: env.cid, wf: env.wf, task: env.task },
+                });
+                continue;
+              }
+              switch (env.kind) {
+                case 'started':
+                  machine.started(task, env.attempt, env.payload as Envelope<'started'>['payload'], env.ts);
+                  break;
+                case 'result':
+                  machine.result(wf, task, env.attempt, env.payload as Envelope<'result'>['payload']);
+                  break;
+                case 'dead':
+                  machine.deadLettered(wf, task, env.attempt, env.payload as Envelope<'dead'>['payload']);
+                  break;
+                case 'log': {
+                  const p = env.payload as Envelope<'log'>['payload'];
+                  // A coding runner's step is also a task.progress event, while its attempt is the task's live
+                  // one: a step of a superseded attempt, or one applied after the attempt's result (batches run
+                  // concurrently), stays a log line, so no progress follows a task's terminal event.
+                  const live =
+                    task.attempt === env.attempt && (task.status === 'queued' || task.status === 'running');
+                  for (const line of p.lines) {
+                    fx.logs.push({
+                      ts: new Date(line.ts),
                       agent: p.agent,
-                      ts: line.ts,
-                      data: { attempt: env.attempt, instance: p.instance, ...line.progress },
+                      instance: p.instance,
+                      workflow_id: env.wf,
+                      task_id: env.task,
+                      correlation_id: env.cid,
+                      level: line.level,
+                      message: line.message,
                     });
+                    if (line.progress && live)
+                      fx.event({
+                        type: 'task.progress',
+                        correlationId: env.cid,
+                        workflowId: env.wf,
+                        taskId: env.task,
+                        agent: p.agent,
+                        ts: line.ts,
+                        data: { attempt: env.attempt, instance: p.instance, ...line.progress },
+                      });
+                  }
+                  break;
                 }
-                break;
               }
             }
-          }
-        }),
+          },
+          // The acknowledgements ride the unit's own pipeline after its commit: one write for all of it.
+          { alsoAfterCommit: (pipeline) => this.queueAcks(pipeline, entries, dead) },
+        ),
       );
+      return;
     }
     const pipeline = this.deps.redis.pipeline();
+    this.queueAcks(pipeline, entries, dead);
+    await pipeline.exec();
+  }
+
+  /** Dead-letters what could not be applied and acknowledges (XACK + XDEL) every entry of an applied batch. */
+  private queueAcks(
+    pipeline: Pipeline,
+    entries: readonly StreamEntry[],
+    dead: readonly { entryId: string; reason: string; fields: Record<string, string> }[],
+  ): void {
+    const stream = this.deps.keys.results();
     for (const d of dead) {
       pipeline.xadd(
         this.deps.keys.deadLetters(),
@@ -353,7 +374,6 @@ export class Coordinator {
     const ids = entries.map((e) => e[0]);
     pipeline.xack(stream, COORDINATOR_GROUP, ...ids);
     pipeline.xdel(stream, ...ids);
-    await pipeline.exec();
   }
 
   /** Instance heartbeats: rows in agent_instances, and agent.online / agent.offline on changes. */

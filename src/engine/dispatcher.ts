@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { encode } from '../bus/envelope.js';
+import type { Pipeline, PipelineReplies } from '../bus/redis.js';
 import { newSpanId, newTraceId } from '../core/ids.js';
 import { formatTraceparent } from '../core/traceparent.js';
 import type { Db } from '../store/database.js';
@@ -55,6 +56,18 @@ export class Dispatcher {
   async send(items: readonly DispatchItem[]): Promise<void> {
     if (items.length === 0) return;
     const pipeline = this.deps.redis.pipeline();
+    const sent = this.queueSends(pipeline, items);
+    sent((await pipeline.exec()) ?? []);
+  }
+
+  /**
+   * Adds the XADDs of these attempts to `pipeline`, so that a unit of work's Redis writes after its commit go out
+   * in one write. The returned function takes the pipeline's replies and holds each send Redis accepted for
+   * its record (a refused one is logged: the outbox sweep resends it).
+   */
+  queueSends(pipeline: Pipeline, items: readonly DispatchItem[]): (replies: PipelineReplies) => void {
+    if (items.length === 0) return () => {};
+    const offset = pipeline.length;
     const now = Date.now();
     for (const item of items) {
       const fields = encode({
@@ -69,34 +82,35 @@ export class Dispatcher {
       });
       pipeline.xadd(this.deps.keys.agentTasks(item.agent), '*', ...fields);
     }
-    const replies = (await pipeline.exec()) ?? [];
-    const sentAt = Date.now();
-    replies.forEach(([err, id], i) => {
-      const item = items[i]!;
-      recordSpan({
-        name: `dispatch ${item.type}`,
-        traceId: item.traceId,
-        startMs: now,
-        endMs: sentAt,
-        kind: SpanKind.PRODUCER,
-        attributes: {
-          'hive.workflow_id': item.workflowId,
-          'hive.task_id': item.taskId,
-          'hive.agent': item.agent,
-          'hive.attempt': item.attempt,
-        },
-        error: err ? String(err) : undefined,
+    return (replies) => {
+      const sentAt = Date.now();
+      items.forEach((item, i) => {
+        const [err, id] = replies[offset + i] ?? [new Error('no reply'), null];
+        recordSpan({
+          name: `dispatch ${item.type}`,
+          traceId: item.traceId,
+          startMs: now,
+          endMs: sentAt,
+          kind: SpanKind.PRODUCER,
+          attributes: {
+            'hive.workflow_id': item.workflowId,
+            'hive.task_id': item.taskId,
+            'hive.agent': item.agent,
+            'hive.attempt': item.attempt,
+          },
+          error: err ? String(err) : undefined,
+        });
+        if (err || typeof id !== 'string') {
+          this.deps.logger.warn(
+            { err, workflowId: item.workflowId, taskId: item.taskId },
+            'dispatch failed; the outbox sweep will resend',
+          );
+          return;
+        }
+        this.hold({ item, entryId: id, ts: now });
       });
-      if (err || typeof id !== 'string') {
-        this.deps.logger.warn(
-          { err, workflowId: item.workflowId, taskId: item.taskId },
-          'dispatch failed; the outbox sweep will resend',
-        );
-        return;
-      }
-      this.hold({ item, entryId: id, ts: now });
-    });
-    this.schedule();
+      this.schedule();
+    };
   }
 
   private hold(s: Sent): void {

@@ -19,6 +19,8 @@ export class Effects {
   readonly logs: NewAgentLog[] = [];
   readonly dispatches: { workflow: WorkflowState; task: TaskState }[] = [];
   readonly cancels: CancelSignal[] = [];
+  /** Statements of the caller's own for the unit's write script, run before the engine's (new workflow rows). */
+  readonly writes: string[] = [];
   constructor(readonly now: Date = new Date()) {}
 
   event(draft: EventDraft): void {

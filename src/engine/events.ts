@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import type { Keys } from '../bus/keys.js';
-import type { Redis } from '../bus/redis.js';
+import type { Pipeline, Redis } from '../bus/redis.js';
 import type { Db } from '../store/database.js';
 import type { EventRow } from '../store/schema.js';
+import { literal } from '../store/script.js';
 
 /**
  * Events (CONTRACT §7) are written in the transaction that makes the change they describe, then published to
@@ -77,14 +78,21 @@ export function eventFromRow(row: EventRow): HiveEvent {
 }
 
 /**
- * Inserts events inside `tx` and returns them with their sequence numbers. The rows travel as one JSON
- * parameter (jsonb_to_recordset) rather than eight placeholders per row: for the hundreds of events of a
- * coordinator batch that is several times cheaper to bind and parse.
+ * Inserts events inside `tx` and returns them with their sequence numbers. A unit of work sends the same
+ * statement (`insertEventsStatement`) in its write script instead.
  */
 export async function insertEvents(tx: Db, drafts: readonly EventDraft[]): Promise<HiveEvent[]> {
   if (drafts.length === 0) return [];
+  const events = eventsFromDrafts(drafts);
+  const res = await sql.raw<{ seq: number }>(insertEventsStatement(events)).execute(tx);
+  assignSeqs(events, res.rows);
+  return events;
+}
+
+/** Events as they will be stored (sequence numbers still 0): ts from the draft, or now. */
+export function eventsFromDrafts(drafts: readonly EventDraft[]): HiveEvent[] {
   const now = Date.now();
-  const events: HiveEvent[] = drafts.map((d) => {
+  return drafts.map((d) => {
     const e: HiveEvent = {
       seq: 0,
       // A creation time outside a Date's range (a hostile message) falls back to now rather than throw.
@@ -98,7 +106,19 @@ export async function insertEvents(tx: Db, drafts: readonly EventDraft[]): Promi
     if (d.agent) e.agent = d.agent;
     return e;
   });
-  const rows = events.map((e) => ({
+}
+
+/**
+ * The INSERT of these events, returning their sequence numbers. The rows travel as one JSON literal
+ * (jsonb_to_recordset): for the hundreds of events of a coordinator batch that is several times cheaper to
+ * parse than eight values per row. The advisory lock is taken in the same statement, before any sequence
+ * number is drawn: every row is joined with the materialized lock row, so none exists before the lock is held.
+ * Ordering by the draft index keeps the draft order, so sequence numbers follow the order the changes were
+ * decided in.
+ */
+export function insertEventsStatement(events: readonly HiveEvent[]): string {
+  const rows = events.map((e, n) => ({
+    n,
     ts: e.ts,
     type: e.type,
     c: e.correlationId,
@@ -107,22 +127,20 @@ export async function insertEvents(tx: Db, drafts: readonly EventDraft[]): Promi
     a: e.agent ?? null,
     d: e.data,
   }));
-  // The advisory lock is taken in the same statement, before any sequence number is drawn: every row is joined
-  // with the materialized lock row, so none exists before the lock is held (one round trip instead of two).
-  // Ordering by the draft index keeps the draft order, so sequence numbers follow the order the changes were
-  // decided in.
-  const res = await sql<{ seq: number }>`
-    WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}))
+  return `WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}))
     INSERT INTO events (ts, type, correlation_id, workflow_id, task_id, agent, data)
     SELECT v.ts, v.type, v.c, v.w, v.t, v.a, coalesce(v.d, '{}'::jsonb)
-    FROM ordered, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS v(n int, ts timestamptz, type text, c text, w text, t text, a text, d jsonb)
+    FROM ordered, jsonb_to_recordset(${literal(JSON.stringify(rows))}::jsonb) AS v(n int, ts timestamptz, type text, c text, w text, t text, a text, d jsonb)
     ORDER BY v.n
-    RETURNING seq`.execute(tx);
-  const seqs = res.rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
+    RETURNING seq`;
+}
+
+/** Gives the events the sequence numbers their INSERT returned (in draft order: the lowest first). */
+export function assignSeqs(events: HiveEvent[], rows: readonly { seq: unknown }[]): void {
+  const seqs = rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
   events.forEach((e, i) => {
     e.seq = seqs[i]!;
   });
-  return events;
 }
 
 /**
@@ -137,8 +155,20 @@ export async function publishEvents(
   maxLen = 200,
 ): Promise<void> {
   if (events.length === 0) return;
-  const sorted = [...events].sort((a, b) => a.seq - b.seq);
   const pipeline = redis.pipeline();
+  queuePublish(pipeline, keys, events, maxLen);
+  await pipeline.exec();
+}
+
+/** Adds the live-stream XADDs of these events to `pipeline` (see publishEvents). */
+export function queuePublish(
+  pipeline: Pipeline,
+  keys: Keys,
+  events: readonly HiveEvent[],
+  maxLen = 200,
+): void {
+  if (events.length === 0) return;
+  const sorted = [...events].sort((a, b) => a.seq - b.seq);
   // Entries of at most 100 events: the stream is capped by entry count, so this bounds its memory too.
   for (let i = 0; i < sorted.length; i += 100) {
     const chunk = sorted.slice(i, i + 100);
@@ -156,7 +186,6 @@ export async function publishEvents(
       JSON.stringify(chunk),
     );
   }
-  await pipeline.exec();
 }
 
 /** Reads one live-stream entry back into events (the inverse of publishEvents). */

@@ -1,14 +1,14 @@
-import { sql } from 'kysely';
 import { newContext } from '../core/context.js';
 import { formatProblems, HiveError, type Problem } from '../core/errors.js';
 import { newId } from '../core/ids.js';
 import { parseTraceparent } from '../core/traceparent.js';
+import { literal } from '../store/script.js';
 import type { EngineDeps } from './deps.js';
 import { Router } from './router.js';
 import { planWorkflow, type WorkflowPlan } from './spec.js';
 import type { TaskState, WorkflowState } from './state.js';
 import { runUnitOfWork } from './unit-of-work.js';
-import { insertTasks } from './workflow-repo.js';
+import { insertTasksStatement } from './workflow-repo.js';
 
 export interface SubmitOptions {
   correlationId: string;
@@ -149,17 +149,15 @@ export async function submitWorkflows(
       budget_usd: wf.budgetUsd,
       started_at: wf.startedAt?.toISOString() ?? null,
     }));
-    await sql`
-      INSERT INTO workflows (id, correlation_id, name, status, spec, trace_id, budget_usd, started_at)
+    // New rows go in with the unit's write script: tasks in their state after start(), so no
+    // insert-then-update round trip (workflowWrites covers only rows a unit loaded).
+    fx.writes.push(
+      `INSERT INTO workflows (id, correlation_id, name, status, spec, trace_id, budget_usd, started_at)
       SELECT id, correlation_id, name, status, spec, trace_id, budget_usd, started_at
-      FROM jsonb_populate_recordset(NULL::workflows, ${JSON.stringify(wfRows)}::jsonb)`.execute(tx);
-    // Tasks are inserted in their state after start(): no insert-then-update round trip.
-    await insertTasks(
-      tx,
-      fresh.flatMap((wf) => [...wf.tasks.values()]),
+      FROM jsonb_populate_recordset(NULL::workflows, ${literal(JSON.stringify(wfRows))}::jsonb)`,
+      insertTasksStatement(fresh.flatMap((wf) => [...wf.tasks.values()])),
     );
     for (const wf of fresh) for (const t of wf.tasks.values()) t.dirty = false;
-    // persistWorkflows only updates rows it loaded; these are new, so nothing further to write.
     void workflows;
   });
   return ids.map((id) => results.get(id)!);

@@ -1,15 +1,32 @@
+import { sql } from 'kysely';
+import type { Pipeline, PipelineReplies } from '../bus/redis.js';
 import { currentContext } from '../core/context.js';
 import type { Db } from '../store/database.js';
+import { runScript } from '../store/script.js';
 import { observeEvents } from '../telemetry/engine-metrics.js';
 import { recordSpan } from '../telemetry/tracing.js';
 import type { EngineDeps } from './deps.js';
-import { type DispatchItem, dispatcherFor, recordSends } from './dispatcher.js';
+import { type DispatchItem, dispatcherFor, recordSends, type Sent } from './dispatcher.js';
 import { Effects } from './effects.js';
-import { type HiveEvent, insertEvents, publishEvents } from './events.js';
+import {
+  assignSeqs,
+  eventsFromDrafts,
+  type HiveEvent,
+  insertEventsStatement,
+  queuePublish,
+} from './events.js';
 import { WorkflowMachine } from './machine.js';
 import type { Router } from './router.js';
 import { FINAL_WORKFLOW_STATUSES, type WorkflowState } from './state.js';
-import { isRetryableTxError, loadWorkflowsForUpdate, persistWorkflows } from './workflow-repo.js';
+import {
+  checkWrites,
+  insertLogsStatement,
+  isRetryableTxError,
+  loadWorkflowsStatements,
+  type WriteStatement,
+  workflowsFromRows,
+  workflowWrites,
+} from './workflow-repo.js';
 
 export type Mutator = (
   machine: WorkflowMachine,
@@ -24,6 +41,11 @@ export interface UnitOfWorkResult {
   workflows: Map<string, WorkflowState>;
 }
 
+export interface UnitOfWorkOptions {
+  /** Redis writes of the caller's own to make after the commit, in the unit's pipeline (see afterCommit). */
+  alsoAfterCommit?: (pipeline: Pipeline) => void;
+}
+
 const MAX_TX_ATTEMPTS = 5;
 
 /**
@@ -36,51 +58,89 @@ export async function runUnitOfWork(
   router: Router,
   workflowIds: readonly string[],
   mutate: Mutator,
-  prepare?: (tx: Db) => Promise<void>,
+  options: UnitOfWorkOptions = {},
 ): Promise<UnitOfWorkResult> {
   const dispatcher = dispatcherFor(deps);
   const sends = await dispatcher.take(workflowIds);
+  let result: UnitOfWorkResult;
   for (let attempt = 1; ; attempt++) {
     try {
-      const result = await deps.db.transaction().execute(async (tx) => {
-        await router.refresh(tx);
-        if (prepare) await prepare(tx);
-        // The sends taken are of these same workflows: their locks are the ones taken here.
-        const workflows = await loadWorkflowsForUpdate(tx, workflowIds);
-        const dispatched = await recordSends(tx, sends, workflows);
-        const fx = new Effects();
-        const machine = new WorkflowMachine(deps.config, router, fx);
-        await mutate(machine, workflows, fx, tx);
-        await persistWorkflows(tx, workflows.values());
-        if (fx.logs.length > 0) await tx.insertInto('agent_logs').values(fx.logs).execute();
-        const events = await insertEvents(tx, [...dispatched, ...fx.events]);
-        return { fx, events, workflows };
-      });
-      await afterCommit(deps, result.fx, result.events);
-      observeEvents(result.events, (e) =>
-        e.workflowId && e.taskId ? result.workflows.get(e.workflowId)?.tasks.get(e.taskId)?.type : undefined,
-      );
-      for (const wf of result.workflows.values()) {
-        if (!wf.dirty || !FINAL_WORKFLOW_STATUSES.has(wf.status) || !wf.startedAt) continue;
-        recordSpan({
-          name: `workflow ${wf.name ?? wf.id}`,
-          traceId: wf.traceId,
-          startMs: wf.startedAt.getTime(),
-          endMs: (wf.finishedAt ?? new Date()).getTime(),
-          attributes: {
-            'hive.workflow_id': wf.id,
-            'hive.correlation_id': wf.correlationId,
-            'hive.status': wf.status,
-          },
-          error: wf.error?.message,
-        });
-      }
-      return result;
+      result = await deps.db
+        .connection()
+        .execute((conn) => transact(conn, deps, router, workflowIds, sends, mutate));
+      break;
     } catch (err) {
       if (attempt < MAX_TX_ATTEMPTS && isRetryableTxError(err)) continue;
       dispatcher.putBack(sends);
       throw err;
     }
+  }
+  await afterCommit(deps, result.fx, result.events, options.alsoAfterCommit);
+  observeEvents(result.events, (e) =>
+    e.workflowId && e.taskId ? result.workflows.get(e.workflowId)?.tasks.get(e.taskId)?.type : undefined,
+  );
+  for (const wf of result.workflows.values()) {
+    if (!wf.dirty || !FINAL_WORKFLOW_STATUSES.has(wf.status) || !wf.startedAt) continue;
+    recordSpan({
+      name: `workflow ${wf.name ?? wf.id}`,
+      traceId: wf.traceId,
+      startMs: wf.startedAt.getTime(),
+      endMs: (wf.finishedAt ?? new Date()).getTime(),
+      attributes: {
+        'hive.workflow_id': wf.id,
+        'hive.correlation_id': wf.correlationId,
+        'hive.status': wf.status,
+      },
+      error: wf.error?.message,
+    });
+  }
+  return result;
+}
+
+/**
+ * One try of a unit, on one connection, in three round trips: BEGIN with the locking reads; the writes (rows,
+ * log lines, events); COMMIT. The guarded updates' row counts are checked before the COMMIT goes out.
+ */
+async function transact(
+  conn: Db,
+  deps: EngineDeps,
+  router: Router,
+  workflowIds: readonly string[],
+  sends: readonly Sent[],
+  mutate: Mutator,
+): Promise<UnitOfWorkResult> {
+  let open = true;
+  try {
+    const load = workflowIds.length > 0 ? loadWorkflowsStatements(workflowIds) : [];
+    const loaded = await runScript(conn, ['BEGIN', ...load]);
+    const workflows = workflowsFromRows(loaded[1]?.rows ?? [], loaded[2]?.rows ?? []);
+    await router.refresh(conn);
+    // The sends taken are of these same workflows: their locks are the ones taken here.
+    const dispatched = await recordSends(conn, sends, workflows);
+    const fx = new Effects();
+    const machine = new WorkflowMachine(deps.config, router, fx);
+    await mutate(machine, workflows, fx, conn);
+    const events = eventsFromDrafts([...dispatched, ...fx.events]);
+    const writes: WriteStatement[] = [
+      ...fx.writes.map((s) => ({ sql: s })),
+      ...workflowWrites(workflows.values()),
+      ...(fx.logs.length > 0 ? [{ sql: insertLogsStatement(fx.logs) }] : []),
+      ...(events.length > 0 ? [{ sql: insertEventsStatement(events) }] : []),
+    ];
+    if (writes.length > 0) {
+      const results = await runScript(
+        conn,
+        writes.map((w) => w.sql),
+      );
+      checkWrites(writes, results);
+      if (events.length > 0) assignSeqs(events, (results.at(-1)?.rows ?? []) as { seq: unknown }[]);
+    }
+    await sql`COMMIT`.execute(conn);
+    open = false;
+    return { fx, events, workflows };
+  } finally {
+    // Anything thrown before the COMMIT (a guard that lost, a refused statement) ends the transaction here.
+    if (open) await sql`ROLLBACK`.execute(conn).catch(() => {});
   }
 }
 
@@ -98,22 +158,32 @@ export function dispatchItems(fx: Effects): DispatchItem[] {
   }));
 }
 
-/** Redis side effects of a committed unit. Failures here lose nothing: the sweeps resend from PostgreSQL. */
-export async function afterCommit(deps: EngineDeps, fx: Effects, events: HiveEvent[]): Promise<void> {
+/**
+ * Redis side effects of a committed unit, in one pipeline (one write): the tasks to send, the live events, the
+ * cancel signals, and whatever the caller adds (`more`: the coordinator's acknowledgements of the messages the
+ * unit applied). Failures of the unit's own writes lose nothing: the sweeps resend from PostgreSQL. A pipeline
+ * that could not be sent at all is thrown when the caller added writes of its own, so it can retry them.
+ */
+export async function afterCommit(
+  deps: EngineDeps,
+  fx: Effects,
+  events: HiveEvent[],
+  more?: (pipeline: Pipeline) => void,
+): Promise<void> {
+  const pipeline = deps.redis.pipeline();
+  const sent = dispatcherFor(deps).queueSends(pipeline, dispatchItems(fx));
+  queuePublish(pipeline, deps.keys, events, deps.config.engine.eventsMaxLen);
+  for (const c of fx.cancels)
+    pipeline.publish(deps.keys.agentControl(c.agent), JSON.stringify({ type: 'cancel', ...c }));
+  more?.(pipeline);
+  if (pipeline.length === 0) return;
+  let replies: PipelineReplies;
   try {
-    await dispatcherFor(deps).send(dispatchItems(fx));
+    replies = (await pipeline.exec()) ?? [];
   } catch (err) {
-    deps.logger.warn({ err }, 'dispatch after commit failed; the outbox sweep will resend');
+    deps.logger.warn({ err }, 'writing to Redis after commit failed; the outbox sweep will resend');
+    if (more) throw err;
+    return;
   }
-  try {
-    await publishEvents(deps.redis, deps.keys, events, deps.config.engine.eventsMaxLen);
-    if (fx.cancels.length > 0) {
-      const pipeline = deps.redis.pipeline();
-      for (const c of fx.cancels)
-        pipeline.publish(deps.keys.agentControl(c.agent), JSON.stringify({ type: 'cancel', ...c }));
-      await pipeline.exec();
-    }
-  } catch (err) {
-    deps.logger.warn({ err }, 'publishing after commit failed');
-  }
+  sent(replies);
 }

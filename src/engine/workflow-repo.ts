@@ -1,20 +1,26 @@
 import { sql } from 'kysely';
 import { HiveError } from '../core/errors.js';
 import type { Db } from '../store/database.js';
+import type { NewAgentLog } from '../store/schema.js';
+import { literal, textArray } from '../store/script.js';
 import {
   TASK_STATE_COLUMNS,
   type TaskState,
+  type TaskStateRow,
   taskFromRow,
   WORKFLOW_STATE_COLUMNS,
   type WorkflowState,
+  type WorkflowStateRow,
   workflowFromRow,
 } from './state.js';
 
 /**
- * Loads workflows with their tasks under the workflows' row locks (taken in id order, so two coordinators
- * locking overlapping sets cannot deadlock), and writes back what the state machine changed: one
- * multi-row statement per table, each row guarded on the status and attempt it was loaded with.
+ * Workflows with their tasks, read under the workflows' row locks (taken in id order, so two coordinators
+ * locking overlapping sets cannot deadlock), and what the state machine changed written back: one multi-row
+ * statement per table, each row guarded on the status and attempt it was loaded with. Units of work send
+ * these statements as scripts (store/script.ts): values travel as literals.
  */
+
 /**
  * Locks workflow rows in id order. Every writer of task rows takes these locks first (units of work, the
  * dispatch recorder), so lock order is the same everywhere and writers cannot deadlock on task rows.
@@ -25,43 +31,42 @@ export async function lockWorkflows(tx: Db, ids: readonly string[]): Promise<voi
   await sql`SELECT id FROM workflows WHERE id = ANY(${unique}::text[]) ORDER BY id FOR UPDATE`.execute(tx);
 }
 
-export async function loadWorkflowsForUpdate(
-  tx: Db,
-  ids: readonly string[],
-): Promise<Map<string, WorkflowState>> {
-  if (ids.length === 0) return new Map();
-  const unique = [...new Set(ids)].sort();
-  // Locked and read in one statement, in id order (the lock order of lockWorkflows). One array parameter
-  // instead of an IN list of hundreds of placeholders: cheaper to bind and to plan.
-  const wfRows = await tx
-    .selectFrom('workflows')
-    .select(WORKFLOW_STATE_COLUMNS)
-    .where(sql<boolean>`id = ANY(${unique}::text[])`)
-    .orderBy('id')
-    .forUpdate()
-    .execute();
-  const taskRows = await tx
-    .selectFrom('tasks')
-    .select(TASK_STATE_COLUMNS)
-    .where(sql<boolean>`workflow_id = ANY(${unique}::text[])`)
-    .execute();
+/**
+ * The statements that lock these workflows in id order (the lock order of lockWorkflows) and read them, then
+ * read their tasks. Two statements, not one: under READ COMMITTED the second takes its snapshot after the
+ * locks are held, so it sees every task change committed by the unit of work that held them before.
+ */
+export function loadWorkflowsStatements(ids: readonly string[]): [string, string] {
+  const unique = textArray([...new Set(ids)].sort());
+  return [
+    `SELECT ${WORKFLOW_STATE_COLUMNS.join(', ')} FROM workflows WHERE id = ANY(${unique}) ORDER BY id FOR UPDATE`,
+    `SELECT ${TASK_STATE_COLUMNS.join(', ')} FROM tasks WHERE workflow_id = ANY(${unique})`,
+  ];
+}
+
+/** The engine's state from the rows the load statements returned. */
+export function workflowsFromRows(
+  wfRows: readonly Record<string, unknown>[],
+  taskRows: readonly Record<string, unknown>[],
+): Map<string, WorkflowState> {
   const byWorkflow = new Map<string, TaskState[]>();
-  for (const r of taskRows) {
+  for (const r of taskRows as TaskStateRow[]) {
     const list = byWorkflow.get(r.workflow_id) ?? [];
     list.push(taskFromRow(r));
     byWorkflow.set(r.workflow_id, list);
   }
-  return new Map(wfRows.map((w) => [w.id, workflowFromRow(w, byWorkflow.get(w.id) ?? [])]));
+  return new Map(
+    (wfRows as WorkflowStateRow[]).map((w) => [w.id, workflowFromRow(w, byWorkflow.get(w.id) ?? [])]),
+  );
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /**
- * Inserts tasks as one JSON parameter (jsonb_populate_recordset against the table's own row type): a batch of
- * a thousand tasks is one statement with one bound value instead of tens of thousands of placeholders.
+ * The INSERT of new tasks as one JSON literal (jsonb_populate_recordset against the table's own row type): a
+ * batch of a thousand tasks is one statement with one value instead of tens of thousands of placeholders.
  */
-export async function insertTasks(tx: Db, tasks: readonly TaskState[]): Promise<void> {
-  if (tasks.length === 0) return;
+export function insertTasksStatement(tasks: readonly TaskState[]): string {
   const rows = tasks.map((t) => ({
     workflow_id: t.workflowId,
     id: t.id,
@@ -91,10 +96,14 @@ export async function insertTasks(tx: Db, tasks: readonly TaskState[]): Promise<
     finished_at: iso(t.finishedAt),
   }));
   // A new row holds exactly what the engine keeps of a task; the other columns take their defaults.
-  const cols = sql.raw(TASK_STATE_COLUMNS.join(', '));
-  await sql`INSERT INTO tasks (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::tasks, ${JSON.stringify(rows)}::jsonb)`.execute(
-    tx,
-  );
+  const cols = TASK_STATE_COLUMNS.join(', ');
+  return `INSERT INTO tasks (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::tasks, ${literal(JSON.stringify(rows))}::jsonb)`;
+}
+
+/** The INSERT of log lines (agent lines and engine notes) as one JSON literal. */
+export function insertLogsStatement(logs: readonly NewAgentLog[]): string {
+  const cols = 'ts, agent, instance, workflow_id, task_id, correlation_id, level, message';
+  return `INSERT INTO agent_logs (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::agent_logs, ${literal(JSON.stringify(logs))}::jsonb)`;
 }
 
 class ConcurrentChange extends HiveError {
@@ -109,7 +118,31 @@ export function isRetryableTxError(err: unknown): boolean {
   return err instanceof ConcurrentChange || code === '40P01' || code === '40001' || code === '23505';
 }
 
-export async function persistWorkflows(tx: Db, workflows: Iterable<WorkflowState>): Promise<void> {
+/** A statement of a unit of work's write script, with the row count a guarded update must reach. */
+export interface WriteStatement {
+  sql: string;
+  /** Rows the statement must change; fewer means a row moved on underneath (ConcurrentChange). */
+  expectRows?: number;
+  what?: string;
+}
+
+/** Throws ConcurrentChange when a guarded update of the script changed fewer rows than it had to. */
+export function checkWrites(
+  writes: readonly WriteStatement[],
+  results: readonly { rowCount: number }[],
+): void {
+  writes.forEach((w, i) => {
+    if (w.expectRows !== undefined && results[i]?.rowCount !== w.expectRows)
+      throw new ConcurrentChange(w.what ?? 'a row');
+  });
+}
+
+/**
+ * What the state machine changed, as statements: one multi-row statement per table, each row guarded on the
+ * status and attempt it was loaded with; new tasks inserted.
+ */
+export function workflowWrites(workflows: Iterable<WorkflowState>): WriteStatement[] {
+  const writes: WriteStatement[] = [];
   const wfUpdates: unknown[] = [];
   const inserts: TaskState[] = [];
   const updates: unknown[] = [];
@@ -155,34 +188,39 @@ export async function persistWorkflows(tx: Db, workflows: Iterable<WorkflowState
     }
   }
   if (wfUpdates.length > 0) {
-    const res = await sql`
+    writes.push({
+      expectRows: wfUpdates.length,
+      what: 'a workflow',
+      sql: `
       UPDATE workflows w SET status = v.status, error = v.error, started_at = v.started_at,
         finished_at = v.finished_at, updated_at = now()
-      FROM jsonb_to_recordset(${JSON.stringify(wfUpdates)}::jsonb) AS v(id text, prev_status text, status text,
+      FROM jsonb_to_recordset(${literal(JSON.stringify(wfUpdates))}::jsonb) AS v(id text, prev_status text, status text,
         error jsonb, started_at timestamptz, finished_at timestamptz)
-      WHERE w.id = v.id AND w.status = v.prev_status`.execute(tx);
-    if (Number(res.numAffectedRows ?? 0) !== wfUpdates.length) throw new ConcurrentChange('a workflow');
+      WHERE w.id = v.id AND w.status = v.prev_status`,
+    });
   }
   if (updates.length > 0) {
     // dispatched_at/msg_id belong to the dispatcher (written after the XADD): set here when this unit of work
     // records the dispatch (dispatchMark), cleared when a new attempt is queued, and otherwise left alone, so
     // this update never erases a dispatch marker written concurrently.
-    const res = await sql`
+    writes.push({
+      expectRows: updates.length,
+      what: 'a task',
+      sql: `
       UPDATE tasks t SET status = v.status, attempt = v.attempt, agent = v.agent, output = v.output,
         error = v.error, usage = v.usage, completed_order = v.completed_order, instance = v.instance,
         not_before = v.not_before, deadline_at = v.deadline_at, queued_at = v.queued_at,
         started_at = v.started_at, finished_at = v.finished_at,
         dispatched_at = CASE WHEN v.reset_dispatch THEN NULL ELSE coalesce(v.dispatched_at, t.dispatched_at) END,
         msg_id = CASE WHEN v.reset_dispatch THEN NULL ELSE coalesce(v.msg_id, t.msg_id) END
-      FROM jsonb_to_recordset(${JSON.stringify(updates)}::jsonb) AS v(workflow_id text, id text, prev_status text,
+      FROM jsonb_to_recordset(${literal(JSON.stringify(updates))}::jsonb) AS v(workflow_id text, id text, prev_status text,
         prev_attempt int, status text, attempt int, agent text, output jsonb, error jsonb, usage jsonb,
         completed_order int, instance text, not_before timestamptz, deadline_at timestamptz,
         queued_at timestamptz, started_at timestamptz, finished_at timestamptz, reset_dispatch boolean,
         dispatched_at timestamptz, msg_id text)
-      WHERE t.workflow_id = v.workflow_id AND t.id = v.id AND t.status = v.prev_status AND t.attempt = v.prev_attempt`.execute(
-      tx,
-    );
-    if (Number(res.numAffectedRows ?? 0) !== updates.length) throw new ConcurrentChange('a task');
+      WHERE t.workflow_id = v.workflow_id AND t.id = v.id AND t.status = v.prev_status AND t.attempt = v.prev_attempt`,
+    });
   }
-  await insertTasks(tx, inserts);
+  if (inserts.length > 0) writes.push({ sql: insertTasksStatement(inserts) });
+  return writes;
 }

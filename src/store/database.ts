@@ -7,6 +7,7 @@ import pg from 'pg';
 import { HiveError } from '../core/errors.js';
 import { redactUrl } from '../core/logger.js';
 import type { Database } from './schema.js';
+import { ScriptingClient, scriptingPglite } from './script.js';
 import { commentingDialect } from './sql-commenter.js';
 
 export type Db = Kysely<Database>;
@@ -39,6 +40,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       // A lost server must not hang a request forever; callers retry.
       connectionTimeoutMillis: 5_000,
       application_name: 'hive',
+      // Answers statement scripts (several statements in one round trip) with one row per statement.
+      Client: ScriptingClient,
     });
     // A server restart makes every client emit 'error': the pool handles its idle clients, but a client checked
     // out at that moment (inside a transaction) has no listener and would crash the process. The query in flight
@@ -58,6 +61,6 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       cause: err,
     });
   }
-  const db = new Kysely<Database>({ dialect: commentingDialect(new PGliteDialect(lite)) });
+  const db = new Kysely<Database>({ dialect: commentingDialect(new PGliteDialect(scriptingPglite(lite))) });
   return { db, kind: 'pglite', location: dir, close: () => db.destroy() };
 }

@@ -1,0 +1,83 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { newContext, runInContext } from '../../src/core/context.js';
+import { literal, runScript, textArray, UnstorableTextError } from '../../src/store/script.js';
+import { DATABASE_KINDS } from '../helpers/databases.js';
+
+describe.each(DATABASE_KINDS)('statement scripts on %s', (_kind, create) => {
+  it('run every statement in one call and answer each with its rows and its own row count', async () => {
+    const t = await create({ migrate: false });
+    try {
+      const db = t.store.db;
+      await sql`CREATE TABLE s (a int)`.execute(db);
+      await sql`INSERT INTO s VALUES (1), (2), (3)`.execute(db);
+      // Inside a context the SQL comment with the correlation ID is appended to the script: it must still run.
+      const results = await runInContext(newContext({ correlationId: "it's/a;cid" }), () =>
+        runScript(db, [
+          'BEGIN',
+          'UPDATE s SET a = a + 10 WHERE a > 1',
+          'INSERT INTO s VALUES (7) RETURNING a',
+          'SELECT count(*)::int AS n FROM s',
+          'COMMIT',
+        ]),
+      );
+      expect(results.map((r) => r.rowCount)).toEqual([0, 2, 1, 0, 0]);
+      expect(results[2]!.rows).toEqual([{ a: 7 }]);
+      expect(results[3]!.rows).toEqual([{ n: 4 }]);
+      const after = await sql<{ a: number }>`SELECT a FROM s ORDER BY a`.execute(db);
+      expect(after.rows.map((r) => r.a)).toEqual([1, 7, 12, 13]);
+    } finally {
+      await t.drop();
+    }
+  });
+
+  it('stop at the first failing statement, and a transaction begun in one script is rolled back', async () => {
+    const t = await create({ migrate: false });
+    try {
+      const db = t.store.db;
+      await sql`CREATE TABLE s (a int PRIMARY KEY)`.execute(db);
+      await db.connection().execute(async (conn) => {
+        await expect(
+          runScript(conn, [
+            'BEGIN',
+            'INSERT INTO s VALUES (1)',
+            'INSERT INTO s VALUES (1)',
+            'INSERT INTO s VALUES (2)',
+          ]),
+        ).rejects.toMatchObject({ code: '23505' });
+        await sql`ROLLBACK`.execute(conn);
+      });
+      const rows = await sql<{ n: number }>`SELECT count(*)::int AS n FROM s`.execute(db);
+      expect(rows.rows[0]!.n).toBe(0);
+    } finally {
+      await t.drop();
+    }
+  });
+
+  it('carry any text verbatim as a literal, quotes, backslashes, dollar signs and tags included', async () => {
+    const t = await create({ migrate: false });
+    try {
+      const nasty = [
+        "it's",
+        'back\\slash \\\\ and "quotes"',
+        '$$ $h$ $tag$ ); DROP TABLE x; --',
+        'multi\nline\ttext',
+        'ünïcødé ✓ 🐝',
+        '{"json": [1, "two"]}',
+        '',
+      ];
+      const results = await runScript(
+        t.store.db,
+        nasty.map((s) => `SELECT ${literal(s)} AS v`),
+      );
+      expect(results.map((r) => r.rows[0]!.v)).toEqual(nasty);
+      const arr = await runScript(t.store.db, [`SELECT ${textArray(nasty)} AS v`]);
+      expect(arr[0]!.rows[0]!.v).toEqual(nasty);
+      // A NUL cannot be stored: refused as bad data (SQLSTATE class 22), before it could break the message.
+      expect(() => literal('a\u0000b')).toThrow(expect.objectContaining({ code: '22021' }));
+      expect(() => textArray(['ok', '\u0000'])).toThrow(UnstorableTextError);
+    } finally {
+      await t.drop();
+    }
+  });
+});
