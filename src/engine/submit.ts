@@ -100,66 +100,73 @@ export async function submitWorkflows(
   const traceId = parseTraceparent(opts.traceparent)?.traceId ?? newContext().traceId;
   const ids = plans.map((p) => p.id ?? newId());
   const results = new Map<string, SubmitResult>();
-  await runUnitOfWork(deps, opts.router ?? defaultRouter, [], async (machine, workflows, fx, tx) => {
-    const existing = clientIds.length
-      ? await tx
-          .selectFrom('workflows')
-          .select(['id', 'correlation_id', 'status'])
-          .where('id', 'in', clientIds)
-          .execute()
-      : [];
-    for (const e of existing)
-      results.set(e.id, { id: e.id, correlationId: e.correlation_id, status: e.status, created: false });
-    const fresh: WorkflowState[] = [];
-    plans.forEach((plan, i) => {
-      const id = ids[i]!;
-      if (results.has(id)) return;
-      const wf: WorkflowState = {
-        id,
-        correlationId: opts.correlationId,
-        name: plan.name ?? null,
-        status: 'pending',
-        error: null,
-        traceId,
-        budgetUsd: plan.budgetUsd ?? null,
-        startedAt: null,
-        finishedAt: null,
-        tasks: new Map(plan.tasks.map((t) => [t.id, newTask(id, opts.correlationId, t)])),
-        origStatus: null,
-        dirty: true,
-      };
-      fx.event({
-        type: 'workflow.submitted',
-        correlationId: opts.correlationId,
-        workflowId: id,
-        data: { name: plan.name ?? null, tasks: plan.tasks.length, sequential: plan.sequential },
+  await runUnitOfWork(
+    deps,
+    opts.router ?? defaultRouter,
+    [],
+    async (machine, workflows, fx, tx) => {
+      const existing = clientIds.length
+        ? await tx
+            .selectFrom('workflows')
+            .select(['id', 'correlation_id', 'status'])
+            .where('id', 'in', clientIds)
+            .execute()
+        : [];
+      for (const e of existing)
+        results.set(e.id, { id: e.id, correlationId: e.correlation_id, status: e.status, created: false });
+      const fresh: WorkflowState[] = [];
+      plans.forEach((plan, i) => {
+        const id = ids[i]!;
+        if (results.has(id)) return;
+        const wf: WorkflowState = {
+          id,
+          correlationId: opts.correlationId,
+          name: plan.name ?? null,
+          status: 'pending',
+          error: null,
+          traceId,
+          budgetUsd: plan.budgetUsd ?? null,
+          startedAt: null,
+          finishedAt: null,
+          tasks: new Map(plan.tasks.map((t) => [t.id, newTask(id, opts.correlationId, t)])),
+          origStatus: null,
+          dirty: true,
+        };
+        fx.event({
+          type: 'workflow.submitted',
+          correlationId: opts.correlationId,
+          workflowId: id,
+          data: { name: plan.name ?? null, tasks: plan.tasks.length, sequential: plan.sequential },
+        });
+        machine.start(wf);
+        fresh.push(wf);
+        results.set(id, { id, correlationId: opts.correlationId, status: wf.status, created: true });
       });
-      machine.start(wf);
-      fresh.push(wf);
-      results.set(id, { id, correlationId: opts.correlationId, status: wf.status, created: true });
-    });
-    if (fresh.length === 0) return;
-    const wfRows = fresh.map((wf) => ({
-      id: wf.id,
-      correlation_id: wf.correlationId,
-      name: wf.name,
-      status: wf.status,
-      spec: plans[ids.indexOf(wf.id)]!.spec,
-      trace_id: wf.traceId,
-      budget_usd: wf.budgetUsd,
-      started_at: wf.startedAt?.toISOString() ?? null,
-    }));
-    // New rows go in with the unit's write script: tasks in their state after start(), so no
-    // insert-then-update round trip (workflowWrites covers only rows a unit loaded).
-    fx.writes.push(
-      `INSERT INTO workflows (id, correlation_id, name, status, spec, trace_id, budget_usd, started_at)
+      if (fresh.length === 0) return;
+      const wfRows = fresh.map((wf) => ({
+        id: wf.id,
+        correlation_id: wf.correlationId,
+        name: wf.name,
+        status: wf.status,
+        spec: plans[ids.indexOf(wf.id)]!.spec,
+        trace_id: wf.traceId,
+        budget_usd: wf.budgetUsd,
+        started_at: wf.startedAt?.toISOString() ?? null,
+      }));
+      // New rows go in with the unit's write script: tasks in their state after start(), so no
+      // insert-then-update round trip (workflowWrites covers only rows a unit loaded).
+      fx.writes.push(
+        `INSERT INTO workflows (id, correlation_id, name, status, spec, trace_id, budget_usd, started_at)
       SELECT id, correlation_id, name, status, spec, trace_id, budget_usd, started_at
       FROM jsonb_populate_recordset(NULL::workflows, ${literal(JSON.stringify(wfRows))}::jsonb)`,
-      insertTasksStatement(fresh.flatMap((wf) => [...wf.tasks.values()])),
-    );
-    for (const wf of fresh) for (const t of wf.tasks.values()) t.dirty = false;
-    void workflows;
-  });
+        insertTasksStatement(fresh.flatMap((wf) => [...wf.tasks.values()])),
+      );
+      for (const wf of fresh) for (const t of wf.tasks.values()) t.dirty = false;
+      void workflows;
+    },
+    // Without client-chosen IDs nothing is read first: the whole submission is one round trip.
+    { beginWithWrites: clientIds.length === 0 },
+  );
   return ids.map((id) => results.get(id)!);
 }
 

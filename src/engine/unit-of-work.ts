@@ -19,11 +19,10 @@ import { WorkflowMachine } from './machine.js';
 import type { Router } from './router.js';
 import { FINAL_WORKFLOW_STATUSES, type WorkflowState } from './state.js';
 import {
-  checkWrites,
+  asConcurrentChange,
   insertLogsStatement,
   isRetryableTxError,
   loadWorkflowsStatements,
-  type WriteStatement,
   workflowsFromRows,
   workflowWrites,
 } from './workflow-repo.js';
@@ -42,6 +41,11 @@ export interface UnitOfWorkResult {
 }
 
 export interface UnitOfWorkOptions {
+  /**
+   * The mutator runs no query of its own, so a unit that loads no workflows can send BEGIN with its writes and
+   * COMMIT: one round trip (submissions).
+   */
+  beginWithWrites?: boolean;
   /** Redis writes of the caller's own to make after the commit, in the unit's pipeline (see afterCommit). */
   alsoAfterCommit?: (pipeline: Pipeline) => void;
 }
@@ -67,7 +71,9 @@ export async function runUnitOfWork(
     try {
       result = await deps.db
         .connection()
-        .execute((conn) => transact(conn, deps, router, workflowIds, sends, mutate));
+        .execute((conn) =>
+          transact(conn, deps, router, workflowIds, sends, mutate, options.beginWithWrites ?? false),
+        );
       break;
     } catch (err) {
       if (attempt < MAX_TX_ATTEMPTS && isRetryableTxError(err)) continue;
@@ -98,8 +104,9 @@ export async function runUnitOfWork(
 }
 
 /**
- * One try of a unit, on one connection, in three round trips: BEGIN with the locking reads; the writes (rows,
- * log lines, events); COMMIT. The guarded updates' row counts are checked before the COMMIT goes out.
+ * One try of a unit, on one connection, in two round trips: BEGIN with the locking reads, then the writes (rows
+ * with their guards, log lines, events) with the COMMIT. A unit that loads nothing and whose mutator runs no
+ * query of its own (`beginWithWrites`: a submission) is one round trip.
  */
 async function transact(
   conn: Db,
@@ -108,38 +115,42 @@ async function transact(
   workflowIds: readonly string[],
   sends: readonly Sent[],
   mutate: Mutator,
+  beginWithWrites: boolean,
 ): Promise<UnitOfWorkResult> {
-  let open = true;
+  // Outside the transaction: the load figures are an estimate for routing, not state.
+  await router.refresh(conn);
+  let open = false;
   try {
-    const load = workflowIds.length > 0 ? loadWorkflowsStatements(workflowIds) : [];
-    const loaded = await runScript(conn, ['BEGIN', ...load]);
-    const workflows = workflowsFromRows(loaded[1]?.rows ?? [], loaded[2]?.rows ?? []);
-    await router.refresh(conn);
+    let workflows = new Map<string, WorkflowState>();
+    const begin: string[] = ['BEGIN'];
+    if (workflowIds.length > 0 || !beginWithWrites) {
+      open = true;
+      const load = workflowIds.length > 0 ? loadWorkflowsStatements(workflowIds) : [];
+      const loaded = await runScript(conn, [...begin.splice(0), ...load]);
+      workflows = workflowsFromRows(loaded[1]?.rows ?? [], loaded[2]?.rows ?? []);
+    }
     // The sends taken are of these same workflows: their locks are the ones taken here.
     const dispatched = await recordSends(conn, sends, workflows);
     const fx = new Effects();
     const machine = new WorkflowMachine(deps.config, router, fx);
     await mutate(machine, workflows, fx, conn);
     const events = eventsFromDrafts([...dispatched, ...fx.events]);
-    const writes: WriteStatement[] = [
-      ...fx.writes.map((s) => ({ sql: s })),
+    const writes = [
+      ...begin,
+      ...fx.writes,
       ...workflowWrites(workflows.values()),
-      ...(fx.logs.length > 0 ? [{ sql: insertLogsStatement(fx.logs) }] : []),
-      ...(events.length > 0 ? [{ sql: insertEventsStatement(events) }] : []),
+      ...(fx.logs.length > 0 ? [insertLogsStatement(fx.logs)] : []),
+      ...(events.length > 0 ? [insertEventsStatement(events)] : []),
     ];
-    if (writes.length > 0) {
-      const results = await runScript(
-        conn,
-        writes.map((w) => w.sql),
-      );
-      checkWrites(writes, results);
-      if (events.length > 0) assignSeqs(events, (results.at(-1)?.rows ?? []) as { seq: unknown }[]);
-    }
-    await sql`COMMIT`.execute(conn);
+    open = true;
+    const results = await runScript(conn, [...writes, 'COMMIT']);
     open = false;
+    if (events.length > 0) assignSeqs(events, (results.at(-2)?.rows ?? []) as { seq: unknown }[]);
     return { fx, events, workflows };
+  } catch (err) {
+    throw asConcurrentChange(err);
   } finally {
-    // Anything thrown before the COMMIT (a guard that lost, a refused statement) ends the transaction here.
+    // Anything that failed before the COMMIT ran (a guard that lost, a refused statement) ends the transaction.
     if (open) await sql`ROLLBACK`.execute(conn).catch(() => {});
   }
 }

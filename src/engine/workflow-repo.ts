@@ -118,31 +118,29 @@ export function isRetryableTxError(err: unknown): boolean {
   return err instanceof ConcurrentChange || code === '40P01' || code === '40001' || code === '23505';
 }
 
-/** A statement of a unit of work's write script, with the row count a guarded update must reach. */
-export interface WriteStatement {
-  sql: string;
-  /** Rows the statement must change; fewer means a row moved on underneath (ConcurrentChange). */
-  expectRows?: number;
-  what?: string;
+/** The SQLSTATE hive_expect_rows raises (migrations/0002): a guarded update changed fewer rows than loaded. */
+const GUARD_FAILED = 'HW001';
+
+/** A guard that failed inside a write script, as the error the unit of work reruns on. */
+export function asConcurrentChange(err: unknown): unknown {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (e?.code !== GUARD_FAILED) return err;
+  return new ConcurrentChange(
+    String(e.message ?? 'a row').replace(/ changed underneath a guarded update$/, ''),
+  );
 }
 
-/** Throws ConcurrentChange when a guarded update of the script changed fewer rows than it had to. */
-export function checkWrites(
-  writes: readonly WriteStatement[],
-  results: readonly { rowCount: number }[],
-): void {
-  writes.forEach((w, i) => {
-    if (w.expectRows !== undefined && results[i]?.rowCount !== w.expectRows)
-      throw new ConcurrentChange(w.what ?? 'a row');
-  });
+/** A multi-row UPDATE (no RETURNING) that must change exactly `expected` rows, checked in the same statement. */
+function guarded(update: string, expected: number, what: string): string {
+  return `WITH changed AS (${update} RETURNING 1) SELECT hive_expect_rows(count(*), ${expected}, '${what}') FROM changed`;
 }
 
 /**
  * What the state machine changed, as statements: one multi-row statement per table, each row guarded on the
  * status and attempt it was loaded with; new tasks inserted.
  */
-export function workflowWrites(workflows: Iterable<WorkflowState>): WriteStatement[] {
-  const writes: WriteStatement[] = [];
+export function workflowWrites(workflows: Iterable<WorkflowState>): string[] {
+  const writes: string[] = [];
   const wfUpdates: unknown[] = [];
   const inserts: TaskState[] = [];
   const updates: unknown[] = [];
@@ -188,26 +186,25 @@ export function workflowWrites(workflows: Iterable<WorkflowState>): WriteStateme
     }
   }
   if (wfUpdates.length > 0) {
-    writes.push({
-      expectRows: wfUpdates.length,
-      what: 'a workflow',
-      sql: `
-      UPDATE workflows w SET status = v.status, error = v.error, started_at = v.started_at,
+    writes.push(
+      guarded(
+        `UPDATE workflows w SET status = v.status, error = v.error, started_at = v.started_at,
         finished_at = v.finished_at, updated_at = now()
       FROM jsonb_to_recordset(${literal(JSON.stringify(wfUpdates))}::jsonb) AS v(id text, prev_status text, status text,
         error jsonb, started_at timestamptz, finished_at timestamptz)
       WHERE w.id = v.id AND w.status = v.prev_status`,
-    });
+        wfUpdates.length,
+        'a workflow',
+      ),
+    );
   }
   if (updates.length > 0) {
     // dispatched_at/msg_id belong to the dispatcher (written after the XADD): set here when this unit of work
     // records the dispatch (dispatchMark), cleared when a new attempt is queued, and otherwise left alone, so
     // this update never erases a dispatch marker written concurrently.
-    writes.push({
-      expectRows: updates.length,
-      what: 'a task',
-      sql: `
-      UPDATE tasks t SET status = v.status, attempt = v.attempt, agent = v.agent, output = v.output,
+    writes.push(
+      guarded(
+        `UPDATE tasks t SET status = v.status, attempt = v.attempt, agent = v.agent, output = v.output,
         error = v.error, usage = v.usage, completed_order = v.completed_order, instance = v.instance,
         not_before = v.not_before, deadline_at = v.deadline_at, queued_at = v.queued_at,
         started_at = v.started_at, finished_at = v.finished_at,
@@ -219,8 +216,11 @@ export function workflowWrites(workflows: Iterable<WorkflowState>): WriteStateme
         queued_at timestamptz, started_at timestamptz, finished_at timestamptz, reset_dispatch boolean,
         dispatched_at timestamptz, msg_id text)
       WHERE t.workflow_id = v.workflow_id AND t.id = v.id AND t.status = v.prev_status AND t.attempt = v.prev_attempt`,
-    });
+        updates.length,
+        'a task',
+      ),
+    );
   }
-  if (inserts.length > 0) writes.push({ sql: insertTasksStatement(inserts) });
+  if (inserts.length > 0) writes.push(insertTasksStatement(inserts));
   return writes;
 }

@@ -19,7 +19,9 @@ async function schemaOf(db: Db) {
     SELECT indexname AS i, indexdef AS d FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'hive_schema_migrations' ORDER BY 1`.execute(
     db,
   );
-  return { cols: cols.rows, idx: idx.rows };
+  const fns = await sql<{ f: string }>`
+    SELECT proname AS f FROM pg_proc WHERE pronamespace = 'public'::regnamespace ORDER BY 1`.execute(db);
+  return { cols: cols.rows, idx: idx.rows, fns: fns.rows.map((r) => r.f) };
 }
 
 describe.each(DATABASE_KINDS)('migrations on %s', (_kind, create) => {
@@ -28,13 +30,16 @@ describe.each(DATABASE_KINDS)('migrations on %s', (_kind, create) => {
     try {
       const db = t.store.db;
       expect(await currentVersion(db)).toBe(0);
-      expect(await migrateUp(db)).toEqual([headVersion()]);
+      const all = Array.from({ length: headVersion() }, (_, i) => i + 1);
+      expect(await migrateUp(db)).toEqual(all);
       const first = await schemaOf(db);
       expect(first.cols.length).toBeGreaterThan(50);
       expect(first.idx.some((i) => i.i === 'events_correlation_idx')).toBe(true);
+      expect(first.fns).toEqual(['hive_expect_rows']);
       expect(await migrateUp(db)).toEqual([]);
-      expect(await migrateDown(db, 0)).toEqual([headVersion()]);
+      expect(await migrateDown(db, 0)).toEqual([...all].reverse());
       expect((await schemaOf(db)).cols).toEqual([]);
+      expect((await schemaOf(db)).fns).toEqual([]);
       await migrateUp(db);
       expect(await schemaOf(db)).toEqual(first);
       expect((await migrationStatus(db)).every((s) => s.applied)).toBe(true);

@@ -1,0 +1,1 @@
+DROP FUNCTION IF EXISTS hive_expect_rows(bigint, bigint, text);

@@ -1,0 +1,86 @@
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Router } from '../../src/engine/router.js';
+import { submitWorkflow } from '../../src/engine/submit.js';
+import { runUnitOfWork } from '../../src/engine/unit-of-work.js';
+import { DATABASE_KINDS } from '../helpers/databases.js';
+import { type EngineHarness, engineHarness } from '../helpers/engine.js';
+
+const CONFIG = {
+  agents: { backend_agent: { capabilities: ['api_creation'], runner: 'sdk', instances: 0 } },
+};
+const ONE_TASK = { tasks: [{ id: 'a', type: 'api_creation', agent: 'backend_agent' }] };
+
+// Units of work send their writes and COMMIT as one script; the guards of the multi-row updates run inside it.
+describe.each(DATABASE_KINDS)('a unit of work on %s', (kind, create) => {
+  let h: EngineHarness;
+  beforeEach(async () => {
+    h = await engineHarness(CONFIG, { db: await create() });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('submits in one script: the workflow, its tasks and its events are all there, numbered in order', async () => {
+    const { id } = await submitWorkflow(h.deps, ONE_TASK, { correlationId: 'uow-submit' });
+    const task = await h.deps.db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('workflow_id', '=', id)
+      .executeTakeFirst();
+    expect(task?.status).toBe('queued');
+    const events = await h.deps.db
+      .selectFrom('events')
+      .select(['seq', 'type'])
+      .where('workflow_id', '=', id)
+      .orderBy('seq')
+      .execute();
+    expect(events.map((e) => e.type).slice(0, 3)).toEqual([
+      'workflow.submitted',
+      'workflow.started',
+      'task.queued',
+    ]);
+  });
+
+  it('reruns on fresh rows when a guarded update loses, and keeps nothing of the losing try', async () => {
+    const { id } = await submitWorkflow(h.deps, ONE_TASK, { correlationId: 'uow-guard' });
+    const seen: string[] = [];
+    await runUnitOfWork(h.deps, new Router(), [id], async (_machine, workflows, fx, tx) => {
+      const task = workflows.get(id)!.tasks.get('a')!;
+      seen.push(`${task.status}/${task.attempt}`);
+      if (seen.length === 1) {
+        // The row moves on underneath this try (a writer that skipped the workflow lock; on PGlite, whose one
+        // connection is this unit's, through the unit's own connection).
+        await sql`UPDATE tasks SET attempt = attempt + 1 WHERE workflow_id = ${id} AND id = 'a'`.execute(
+          kind === 'pglite' ? tx : h.deps.db,
+        );
+      }
+      task.output = { try: seen.length };
+      task.dirty = true;
+      fx.event({ type: 'task.progress', correlationId: 'uow-guard', workflowId: id, taskId: 'a', data: {} });
+    });
+    // The first try saw attempt 1 and lost its guarded update; the rerun saw the row as it then was and won. On
+    // PGlite the move was part of the losing try and was rolled back with it.
+    const moved = kind === 'pglite' ? 1 : 2;
+    expect(seen).toEqual(['queued/1', `queued/${moved}`]);
+    const row = await h.deps.db
+      .selectFrom('tasks')
+      .select(['attempt', 'output'])
+      .where('workflow_id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row.attempt).toBe(moved);
+    expect(row.output).toEqual({ try: 2 });
+    // One progress event: the losing try's event was rolled back with its writes.
+    expect(await countEvents(h, id, 'task.progress')).toBe(1);
+  });
+});
+
+async function countEvents(h: EngineHarness, id: string, type: string): Promise<number> {
+  const r = await h.deps.db
+    .selectFrom('events')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('workflow_id', '=', id)
+    .where('type', '=', type)
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}
