@@ -122,11 +122,11 @@ async function transact(
   let open = false;
   try {
     let workflows = new Map<string, WorkflowState>();
-    const begin: string[] = ['BEGIN'];
-    if (workflowIds.length > 0 || !beginWithWrites) {
+    const beginNow = workflowIds.length > 0 || !beginWithWrites;
+    if (beginNow) {
       open = true;
       const load = workflowIds.length > 0 ? loadWorkflowsStatements(workflowIds) : [];
-      const loaded = await runScript(conn, [...begin.splice(0), ...load]);
+      const loaded = await runScript(conn, ['BEGIN', ...load]);
       workflows = workflowsFromRows(loaded[1]?.rows ?? [], loaded[2]?.rows ?? []);
     }
     // The sends taken are of these same workflows: their locks are the ones taken here.
@@ -136,7 +136,7 @@ async function transact(
     await mutate(machine, workflows, fx, conn);
     const events = eventsFromDrafts([...dispatched, ...fx.events]);
     const writes = [
-      ...begin,
+      ...(beginNow ? [] : ['BEGIN']),
       ...fx.writes,
       ...workflowWrites(workflows.values()),
       ...(fx.logs.length > 0 ? [insertLogsStatement(fx.logs)] : []),
@@ -186,6 +186,7 @@ export async function afterCommit(
   queuePublish(pipeline, deps.keys, events, deps.config.engine.eventsMaxLen);
   for (const c of fx.cancels)
     pipeline.publish(deps.keys.agentControl(c.agent), JSON.stringify({ type: 'cancel', ...c }));
+  const mine = pipeline.length;
   more?.(pipeline);
   if (pipeline.length === 0) return;
   let replies: PipelineReplies;
@@ -197,4 +198,8 @@ export async function afterCommit(
     return;
   }
   sent(replies);
+  // Redis answers each command of a pipeline on its own (a server at maxmemory refuses an XADD and still takes
+  // an XACK): a refusal among the caller's commands is thrown, and the caller writes them again.
+  const refused = replies.slice(mine).find(([err]) => err)?.[0];
+  if (refused) throw refused;
 }

@@ -48,7 +48,9 @@ export function literal(text: string): string {
   if (text.includes('\0')) throw new UnstorableTextError();
   for (;;) {
     const tag = `$h${Math.random().toString(36).slice(2, 10)}$`;
-    if (!text.includes(tag)) return `${tag}${text}${tag}`;
+    // The closing tag must be the first place the tag occurs after the opening one, also across the seam (a
+    // text ending in a prefix of the tag).
+    if (`${text}${tag}`.indexOf(tag) === text.length) return `${tag}${text}${tag}`;
   }
 }
 

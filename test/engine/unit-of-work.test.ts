@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Effects } from '../../src/engine/effects.js';
 import { Router } from '../../src/engine/router.js';
 import { submitWorkflow } from '../../src/engine/submit.js';
-import { runUnitOfWork } from '../../src/engine/unit-of-work.js';
+import { afterCommit, runUnitOfWork } from '../../src/engine/unit-of-work.js';
 import { DATABASE_KINDS } from '../helpers/databases.js';
 import { type EngineHarness, engineHarness } from '../helpers/engine.js';
 
@@ -45,7 +46,7 @@ describe.each(DATABASE_KINDS)('a unit of work on %s', (kind, create) => {
   it('reruns on fresh rows when a guarded update loses, and keeps nothing of the losing try', async () => {
     const { id } = await submitWorkflow(h.deps, ONE_TASK, { correlationId: 'uow-guard' });
     const seen: string[] = [];
-    await runUnitOfWork(h.deps, new Router(), [id], async (_machine, workflows, fx, tx) => {
+    const result = await runUnitOfWork(h.deps, new Router(), [id], async (_machine, workflows, fx, tx) => {
       const task = workflows.get(id)!.tasks.get('a')!;
       seen.push(`${task.status}/${task.attempt}`);
       if (seen.length === 1) {
@@ -72,6 +73,31 @@ describe.each(DATABASE_KINDS)('a unit of work on %s', (kind, create) => {
     expect(row.output).toEqual({ try: 2 });
     // One progress event: the losing try's event was rolled back with its writes.
     expect(await countEvents(h, id, 'task.progress')).toBe(1);
+    // The events the unit returns (and publishes) carry the sequence numbers their rows got.
+    const stored = await h.deps.db
+      .selectFrom('events')
+      .select(['seq', 'type'])
+      .where(
+        'seq',
+        'in',
+        result.events.map((e) => String(e.seq)),
+      )
+      .orderBy('seq')
+      .execute();
+    expect(stored.map((e) => [Number(e.seq), e.type])).toEqual(result.events.map((e) => [e.seq, e.type]));
+    expect(result.events.map((e) => e.type)).toEqual(['task.dispatched', 'task.progress']);
+  });
+
+  it('throws when Redis refuses a write the caller added after the commit, so the caller can write it again', async () => {
+    const key = `${h.prefix}:not-a-stream`;
+    await h.redis.set(key, 'x');
+    await expect(
+      afterCommit(h.deps, new Effects(), [], (pipeline) => {
+        pipeline.xadd(key, '*', 'a', 'b');
+      }),
+    ).rejects.toThrow(/WRONGTYPE/);
+    // Without writes of the caller's own, a refused write of the unit is logged, not thrown (the sweeps resend).
+    await expect(afterCommit(h.deps, new Effects(), [])).resolves.toBeUndefined();
   });
 });
 

@@ -20,7 +20,9 @@ async function schemaOf(db: Db) {
     db,
   );
   const fns = await sql<{ f: string }>`
-    SELECT proname AS f FROM pg_proc WHERE pronamespace = 'public'::regnamespace ORDER BY 1`.execute(db);
+    SELECT proname AS f FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND proname LIKE 'hive\\_%' ORDER BY 1`.execute(
+    db,
+  );
   return { cols: cols.rows, idx: idx.rows, fns: fns.rows.map((r) => r.f) };
 }
 

@@ -12,16 +12,21 @@ describe.each(DATABASE_KINDS)('statement scripts on %s', (_kind, create) => {
       await sql`CREATE TABLE s (a int)`.execute(db);
       await sql`INSERT INTO s VALUES (1), (2), (3)`.execute(db);
       // Inside a context the SQL comment with the correlation ID is appended to the script: it must still run.
-      const results = await runInContext(newContext({ correlationId: "it's/a;cid" }), () =>
+      const results = await runInContext(newContext({ correlationId: 'script-test-1' }), () =>
         runScript(db, [
           'BEGIN',
           'UPDATE s SET a = a + 10 WHERE a > 1',
           'INSERT INTO s VALUES (7) RETURNING a',
           'SELECT count(*)::int AS n FROM s',
+          'SELECT current_query() AS q',
           'COMMIT',
         ]),
       );
-      expect(results.map((r) => r.rowCount)).toEqual([0, 2, 1, 0, 0]);
+      expect(results.map((r) => r.rowCount)).toEqual([0, 2, 1, 0, 0, 0]);
+      // The script went out as one text, with the correlation ID's SQL comment at its end.
+      const q = String(results[4]!.rows[0]!.q);
+      expect(q).toContain('UPDATE s SET a = a + 10');
+      expect(q).toContain("correlation_id='script-test-1'");
       expect(results[2]!.rows).toEqual([{ a: 7 }]);
       expect(results[3]!.rows).toEqual([{ n: 4 }]);
       const after = await sql<{ a: number }>`SELECT a FROM s ORDER BY a`.execute(db);
@@ -36,19 +41,23 @@ describe.each(DATABASE_KINDS)('statement scripts on %s', (_kind, create) => {
     try {
       const db = t.store.db;
       await sql`CREATE TABLE s (a int PRIMARY KEY)`.execute(db);
+      await sql`CREATE SEQUENCE s_after`.execute(db);
       await db.connection().execute(async (conn) => {
         await expect(
           runScript(conn, [
             'BEGIN',
             'INSERT INTO s VALUES (1)',
             'INSERT INTO s VALUES (1)',
-            'INSERT INTO s VALUES (2)',
+            // nextval is not undone by a rollback: it shows whether anything after the failure ran.
+            "SELECT nextval('s_after')",
           ]),
         ).rejects.toMatchObject({ code: '23505' });
         await sql`ROLLBACK`.execute(conn);
       });
       const rows = await sql<{ n: number }>`SELECT count(*)::int AS n FROM s`.execute(db);
       expect(rows.rows[0]!.n).toBe(0);
+      const seq = await sql<{ v: number }>`SELECT nextval('s_after')::int AS v`.execute(db);
+      expect(seq.rows[0]!.v).toBe(1);
     } finally {
       await t.drop();
     }
@@ -71,6 +80,10 @@ describe.each(DATABASE_KINDS)('statement scripts on %s', (_kind, create) => {
         nasty.map((s) => `SELECT ${literal(s)} AS v`),
       );
       expect(results.map((r) => r.rows[0]!.v)).toEqual(nasty);
+      // Texts made of would-be tags, including one ending in a tag's prefix, still come back whole.
+      const tags = Array.from({ length: 200 }, (_, i) => `x$h${i.toString(36)}`);
+      const tagged = await runScript(t.store.db, [`SELECT ${literal(tags.join('$'))} AS v`]);
+      expect(tagged[0]!.rows[0]!.v).toBe(tags.join('$'));
       const arr = await runScript(t.store.db, [`SELECT ${textArray(nasty)} AS v`]);
       expect(arr[0]!.rows[0]!.v).toEqual(nasty);
       // A NUL cannot be stored: refused as bad data (SQLSTATE class 22), before it could break the message.
