@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { fmtDuration, fmtTime } from '../api';
 import { type Bar, Gantt } from '../components/Gantt';
 import { useApi, useNow } from '../hooks';
@@ -95,7 +95,14 @@ function timelineItems(data: CorrelationView): Item[] {
 export function Correlation({ cid }: { cid: string | null }) {
   const [input, setInput] = useState(cid ?? '');
   const [invalid, setInvalid] = useState(false);
-  useEffect(() => setInput(cid ?? ''), [cid]);
+  // Follows navigation to another correlation, but not on mount: an effect's first run comes after the first
+  // paint, and would erase what was typed into the field meanwhile.
+  const shownCid = useRef(cid);
+  useEffect(() => {
+    if (shownCid.current === cid) return;
+    shownCid.current = cid;
+    setInput(cid ?? '');
+  }, [cid]);
   const now = useNow(1000);
   const { data, error } = useApi<CorrelationView>(
     cid ? `/api/correlations/${encodeURIComponent(cid)}` : null,
