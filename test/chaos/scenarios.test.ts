@@ -33,11 +33,11 @@ const AGENTS = ['backend_agent', 'frontend_agent'];
 const MEMORY_BOUND_BYTES = 16 * 1024 * 1024;
 let current: { redis: import('../../src/bus/redis.js').Redis; prefix: string } | undefined;
 
-async function record(name: string, figures: Record<string, unknown>) {
+async function record(name: string, figures: Record<string, unknown>, boundBytes = MEMORY_BOUND_BYTES) {
   let redisBytes: number | undefined;
   if (current) {
     redisBytes = await prefixMemory(current.redis, current.prefix);
-    expect(redisBytes).toBeLessThan(MEMORY_BOUND_BYTES);
+    expect(redisBytes).toBeLessThan(boundBytes);
   }
   figures = { ...figures, redisBytes };
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -430,6 +430,13 @@ describe('chaos', () => {
     expect(api.child.exitCode).toBeNull();
     expect((await fetch(`${base}/ready`)).status).toBe(200);
     expect(fleet.crashed()).toEqual([]);
-    await record('9-slow-sse-reader', { ...inv, slowReaderDropped: dropped });
+    // The live stream is capped by entry count, and the burst's 30 entries of 400 KB stay among its last 200:
+    // measured exactly (every node), that stream alone holds 17.4-17.7 MB after this scenario, so the bound here
+    // is the usual one plus the burst.
+    await record(
+      '9-slow-sse-reader',
+      { ...inv, slowReaderDropped: dropped },
+      MEMORY_BOUND_BYTES + 12 * 1024 * 1024,
+    );
   }, 300_000);
 });
