@@ -56,6 +56,8 @@ export class Coordinator {
   private readers: Redis[] = [];
   private dlqReader: Redis | undefined;
   private loops: Promise<void>[] = [];
+  /** The batch last read for each workflow, still being applied: later batches on it wait for it (see lane). */
+  private lanes = new Map<string, Promise<void>>();
   private readonly log;
 
   constructor(
@@ -170,8 +172,45 @@ export class Coordinator {
     }
   }
 
-  /** A batch is retried until PostgreSQL takes it: nothing is acknowledged before its effect is committed. */
+  /**
+   * A batch is retried until PostgreSQL takes it: nothing is acknowledged before its effect is committed.
+   * Batches on the same workflow are applied in the order they were read (the readers take them in stream
+   * order): with several readers a later batch could otherwise take the workflow's lock first, and a run's
+   * last progress step would be numbered before its first.
+   */
   private async processUntilDone(entries: StreamEntry[]): Promise<void> {
+    const release = await this.lane(entries);
+    try {
+      await this.applyUntilDone(entries);
+    } finally {
+      release();
+    }
+  }
+
+  /** Joins the lanes of the batch's workflows (synchronously, in read order) and waits for the batches ahead. */
+  private lane(entries: readonly StreamEntry[]): Promise<() => void> {
+    const workflows = new Set<string>();
+    for (const [, fields] of entries) {
+      for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'wf') workflows.add(fields[i + 1]!);
+    }
+    const ahead = new Set<Promise<void>>();
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    for (const wf of workflows) {
+      const prior = this.lanes.get(wf);
+      if (prior) ahead.add(prior);
+      this.lanes.set(wf, mine);
+    }
+    const release = () => {
+      done();
+      for (const wf of workflows) if (this.lanes.get(wf) === mine) this.lanes.delete(wf);
+    };
+    return ahead.size === 0 ? Promise.resolve(release) : Promise.all(ahead).then(() => release);
+  }
+
+  private async applyUntilDone(entries: StreamEntry[]): Promise<void> {
     for (let delay = 100; ; delay = Math.min(delay * 2, 5_000)) {
       try {
         await this.processBatch(entries);

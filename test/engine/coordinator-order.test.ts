@@ -1,0 +1,83 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encode } from '../../src/bus/envelope.js';
+import type { StreamEntry } from '../../src/bus/stream-reader.js';
+import { Coordinator } from '../../src/engine/coordinator.js';
+import { submitWorkflow } from '../../src/engine/submit.js';
+import { type EngineHarness, engineHarness } from '../helpers/engine.js';
+
+const TP = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`;
+const CONFIG = {
+  agents: { backend_agent: { capabilities: ['api_creation'], runner: 'sdk', instances: 0 } },
+};
+
+// Two readers can each hold a batch on the same workflow at once. The batch read first must be applied first:
+// otherwise a run's later progress step could be numbered before an earlier one.
+describe('a coordinator applying batches on the same workflow', () => {
+  let h: EngineHarness;
+  beforeEach(async () => {
+    h = await engineHarness(CONFIG);
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('applies them in the order they were read, even when the first one has more to do', async () => {
+    const { id } = await submitWorkflow(
+      h.deps,
+      { tasks: [{ id: 'a', type: 'api_creation', agent: 'backend_agent' }] },
+      { correlationId: 'order-1' },
+    );
+    const who = { instance: 'backend_agent-test-1', agent: 'backend_agent' };
+    const step = (n: number, kind: string): StreamEntry => [
+      `1-${n}`,
+      encode({
+        kind: 'log',
+        cid: 'order-1',
+        tp: TP,
+        ts: Date.now(),
+        wf: id,
+        task: 'a',
+        attempt: 1,
+        payload: {
+          ...who,
+          lines: [{ ts: Date.now(), level: 'info', message: kind, progress: { kind, summary: kind } }],
+        },
+      }),
+    ];
+    // The first batch also carries an instance's first heartbeat: a transaction of its own before its unit of
+    // work, so left alone the second batch would reach the workflow's lock first.
+    const heartbeat: StreamEntry = [
+      '1-0',
+      encode({
+        kind: 'heartbeat',
+        cid: 'order-1-instance',
+        tp: TP,
+        ts: Date.now(),
+        payload: {
+          ...who,
+          state: 'online',
+          host: 'test',
+          pid: 1,
+          concurrency: 1,
+          running: 1,
+          startedAt: Date.now(),
+        },
+      }),
+    ];
+    const coordinator = new Coordinator(h.deps, { connect: h.connect });
+    // The readers' own path (not started here: no reader competes for these entries).
+    const apply = (entries: StreamEntry[]) =>
+      (coordinator as unknown as { processUntilDone(e: StreamEntry[]): Promise<void> }).processUntilDone(
+        entries,
+      );
+    await Promise.all([apply([heartbeat, step(1, 'first')]), apply([step(2, 'second')])]);
+    const progress = await h.deps.db
+      .selectFrom('events')
+      .select(['seq', 'data'])
+      .where('workflow_id', '=', id)
+      .where('type', '=', 'task.progress')
+      .orderBy('seq')
+      .execute();
+    expect(progress.map((e) => (e.data as { kind: string }).kind)).toEqual(['first', 'second']);
+  });
+});
