@@ -212,28 +212,35 @@ export async function recordSends(
 ): Promise<EventDraft[]> {
   if (batch.length === 0) return [];
   const rest: Sent[] = [];
+  // A send is recorded once: one put back after a unit whose COMMIT went through unseen (the connection lost
+  // with the reply) is found already marked, and gets no second task.dispatched.
+  const recorded = new Set<Sent>();
   for (const s of batch) {
     const task = loaded?.get(s.item.workflowId)?.tasks.get(s.item.taskId);
     if (!task) rest.push(s);
+    else if (task.orig?.msgId === s.entryId) recorded.add(s);
     else if (task.attempt === s.item.attempt && task.orig !== null) {
       task.dispatchMark = { at: new Date(s.ts).toISOString(), msgId: s.entryId };
       task.dirty = true;
     }
     // (an older attempt's send: the row moved on; nothing to mark, as the guarded UPDATE would find)
   }
-  if (rest.length > 0) await markSends(tx, rest);
-  return batch.map((s) => ({
-    type: 'task.dispatched' as const,
-    correlationId: s.item.correlationId,
-    workflowId: s.item.workflowId,
-    taskId: s.item.taskId,
-    agent: s.item.agent,
-    data: { attempt: s.item.attempt, entryId: s.entryId },
-    ts: s.ts,
-  }));
+  if (rest.length > 0) for (const s of await markSends(tx, rest)) recorded.add(s);
+  return batch
+    .filter((s) => !recorded.has(s))
+    .map((s) => ({
+      type: 'task.dispatched' as const,
+      correlationId: s.item.correlationId,
+      workflowId: s.item.workflowId,
+      taskId: s.item.taskId,
+      agent: s.item.agent,
+      data: { attempt: s.item.attempt, entryId: s.entryId },
+      ts: s.ts,
+    }));
 }
 
-async function markSends(tx: Db, batch: readonly Sent[]): Promise<void> {
+/** Marks the sends' task rows; returns the sends that were already recorded (their rows hold their entry ID). */
+async function markSends(tx: Db, batch: readonly Sent[]): Promise<Sent[]> {
   // Callers hold the workflows' locks (see lockWorkflows) before touching their task rows.
   const marks = batch.map((s) => ({
     w: s.item.workflowId,
@@ -242,10 +249,17 @@ async function markSends(tx: Db, batch: readonly Sent[]): Promise<void> {
     m: s.entryId,
     ts: new Date(s.ts).toISOString(),
   }));
-  await sql`
-    UPDATE tasks t SET dispatched_at = v.ts, msg_id = v.m
-    FROM jsonb_to_recordset(${JSON.stringify(marks)}::jsonb) AS v(w text, t text, a int, m text, ts timestamptz)
-    WHERE t.workflow_id = v.w AND t.id = v.t AND t.attempt = v.a`.execute(tx);
+  const res = await sql<{ m: string }>`
+    WITH v AS (
+      SELECT * FROM jsonb_to_recordset(${JSON.stringify(marks)}::jsonb) AS v(w text, t text, a int, m text, ts timestamptz)
+    ), marked AS (
+      UPDATE tasks t SET dispatched_at = v.ts, msg_id = v.m FROM v
+      WHERE t.workflow_id = v.w AND t.id = v.t AND t.attempt = v.a AND t.msg_id IS DISTINCT FROM v.m
+      RETURNING 1
+    )
+    SELECT v.m FROM v JOIN tasks t ON t.workflow_id = v.w AND t.id = v.t AND t.msg_id = v.m`.execute(tx);
+  const already = new Set(res.rows.map((r) => r.m));
+  return batch.filter((s) => already.has(s.entryId));
 }
 
 const dispatchers = new WeakMap<EngineDeps, Dispatcher>();

@@ -66,6 +66,7 @@ export const TASK_STATE_COLUMNS = [
   'queued_at',
   'started_at',
   'finished_at',
+  'msg_id',
 ] as const satisfies readonly (keyof TaskRow)[];
 export type TaskStateRow = Pick<TaskRow, (typeof TASK_STATE_COLUMNS)[number]>;
 
@@ -106,8 +107,11 @@ export interface TaskState {
   queuedAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
-  /** The row as loaded (null: a new row to insert). The update is guarded on these. */
-  orig: { status: TaskStatus; attempt: number } | null;
+  /**
+   * The row as loaded (null: a new row to insert). The update is guarded on status and attempt; `msgId` is the
+   * stream entry whose send is recorded (a send recorded once is not recorded again).
+   */
+  orig: { status: TaskStatus; attempt: number; msgId?: string | null } | null;
   dirty: boolean;
   /** A new attempt was queued: the dispatch marker of the previous one no longer applies. */
   resetDispatch: boolean;
@@ -161,7 +165,7 @@ export function taskFromRow(r: TaskStateRow): TaskState {
     queuedAt: r.queued_at,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
-    orig: { status: r.status as TaskStatus, attempt: r.attempt },
+    orig: { status: r.status as TaskStatus, attempt: r.attempt, msgId: r.msg_id },
     dirty: false,
     resetDispatch: false,
   };

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dispatcherFor } from '../../src/engine/dispatcher.js';
 import { Effects } from '../../src/engine/effects.js';
 import { Router } from '../../src/engine/router.js';
 import { submitWorkflow } from '../../src/engine/submit.js';
@@ -86,6 +87,28 @@ describe.each(DATABASE_KINDS)('a unit of work on %s', (kind, create) => {
       .execute();
     expect(stored.map((e) => [Number(e.seq), e.type])).toEqual(result.events.map((e) => [e.seq, e.type]));
     expect(result.events.map((e) => e.type)).toEqual(['task.dispatched', 'task.progress']);
+  });
+
+  it('records a send once, however often it is put back to be recorded', async () => {
+    const { id } = await submitWorkflow(h.deps, ONE_TASK, { correlationId: 'uow-once' });
+    const dispatcher = dispatcherFor(h.deps);
+    const sends = await dispatcher.take([id]);
+    expect(sends).toHaveLength(1);
+    // Recorded by a group commit, then put back twice (a unit whose COMMIT went through with its reply lost):
+    // once more to a group commit, once to a unit of work on the workflow.
+    dispatcher.putBack(sends);
+    await dispatcher.flush();
+    dispatcher.putBack(sends);
+    await dispatcher.flush();
+    dispatcher.putBack(sends);
+    await runUnitOfWork(h.deps, new Router(), [id], () => {});
+    expect(await countEvents(h, id, 'task.dispatched')).toBe(1);
+    const row = await h.deps.db
+      .selectFrom('tasks')
+      .select(['msg_id'])
+      .where('workflow_id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(row.msg_id).toBe(sends[0]!.entryId);
   });
 
   it('throws when Redis refuses a write the caller added after the commit, so the caller can write it again', async () => {
