@@ -8,7 +8,7 @@
  */
 import { hostname } from 'node:os';
 import { sql } from 'kysely';
-import { fieldsToRecord } from '../bus/dead-letter.js';
+import { deadLetterArgs, fieldsToRecord } from '../bus/dead-letter.js';
 import { type AnyEnvelope, decode, type Envelope } from '../bus/envelope.js';
 import { COORDINATOR_GROUP } from '../bus/keys.js';
 import type { Pipeline, Redis } from '../bus/redis.js';
@@ -248,32 +248,14 @@ export class Coordinator {
     }
   }
 
-  private async deadLetterEntry([entryId, fields]: StreamEntry, reason: string): Promise<void> {
-    const stream = this.deps.keys.results();
-    const record = fieldsToRecord(fields);
-    await this.deps.redis
-      .pipeline()
-      .xadd(
-        this.deps.keys.deadLetters(),
-        'MAXLEN',
-        '~',
-        '10000',
-        '*',
-        'stream',
-        stream,
-        'entryId',
-        entryId,
-        'reason',
-        reason.slice(0, 1_000),
-        'fields',
-        JSON.stringify(record).slice(0, 65_536),
-        'ts',
-        String(Date.now()),
-        ...(record.cid ? ['cid', record.cid.slice(0, 128)] : []),
-      )
-      .xack(stream, COORDINATOR_GROUP, entryId)
-      .xdel(stream, entryId)
-      .exec();
+  private async deadLetterEntry(entry: StreamEntry, reason: string): Promise<void> {
+    const pipeline = this.deps.redis.pipeline();
+    this.queueAcks(
+      pipeline,
+      [entry],
+      [{ entryId: entry[0], reason: reason.slice(0, 1_000), fields: fieldsToRecord(entry[1]) }],
+    );
+    await pipeline.exec();
   }
 
   private async applyBatch(entries: StreamEntry[]): Promise<void> {
@@ -391,24 +373,8 @@ export class Coordinator {
   ): void {
     const stream = this.deps.keys.results();
     for (const d of dead) {
-      pipeline.xadd(
-        this.deps.keys.deadLetters(),
-        'MAXLEN',
-        '~',
-        '10000',
-        '*',
-        'stream',
-        stream,
-        'entryId',
-        d.entryId,
-        'reason',
-        d.reason,
-        'fields',
-        JSON.stringify(d.fields).slice(0, 65_536),
-        'ts',
-        String(Date.now()),
-        ...(d.fields.cid ? ['cid', d.fields.cid.slice(0, 128)] : []),
-      );
+      const [key, ...rest] = deadLetterArgs(this.deps.keys, { stream, ...d });
+      pipeline.xadd(key as string, ...(rest as string[]));
     }
     const ids = entries.map((e) => e[0]);
     pipeline.xack(stream, COORDINATOR_GROUP, ...ids);
