@@ -26,10 +26,11 @@ export interface CoordinatorOptions {
   /** Entries per read; one transaction per batch. */
   batchSize?: number;
   /**
-   * Batches applied at once. The work per batch is mostly waiting on PostgreSQL round trips, so a few
-   * concurrent readers keep both the database and this process busy; workflow row locks keep them apart.
+   * Batches applied at once. The work per batch is mostly waiting on PostgreSQL round trips, so a few batches
+   * in flight keep both the database and this process busy; workflow row locks keep them apart. They are read
+   * by one reader, so batches on the same workflow join its lane in stream order (see lane).
    */
-  readers?: number;
+  batchesInFlight?: number;
   blockMs?: number;
   /** Results held by a coordinator idle this long are taken over by another. */
   claimIdleMs?: number;
@@ -53,7 +54,7 @@ export class Coordinator {
   private readonly router = new Router();
   private readonly opts: Required<Omit<CoordinatorOptions, 'connect'>>;
   private readonly abort = new AbortController();
-  private readers: Redis[] = [];
+  private reader: Redis | undefined;
   private dlqReader: Redis | undefined;
   private loops: Promise<void>[] = [];
   /** The batch last read for each workflow, still being applied: later batches on it wait for it (see lane). */
@@ -66,7 +67,7 @@ export class Coordinator {
   ) {
     this.opts = {
       batchSize: options.batchSize ?? 512,
-      readers: options.readers ?? 2,
+      batchesInFlight: options.batchesInFlight ?? 2,
       blockMs: options.blockMs ?? 1_000,
       claimIdleMs: options.claimIdleMs ?? 10_000,
       sweepIntervalMs: options.sweepIntervalMs ?? 200,
@@ -83,15 +84,9 @@ export class Coordinator {
       await ensureGroup(this.deps.redis, this.deps.keys.agentTasks(name), 'workers');
     }
     await this.registerAgents();
-    this.readers = Array.from({ length: this.opts.readers }, (_, i) =>
-      this.options.connect(`${this.id}:results:${i}`),
-    );
+    this.reader = this.options.connect(`${this.id}:results`);
     this.dlqReader = this.options.connect(`${this.id}:dlq`);
-    this.loops = [
-      ...this.readers.map((r, i) => this.resultsLoop(r, i)),
-      this.deadLetterLoop(),
-      this.sweepLoop(),
-    ];
+    this.loops = [this.resultsLoop(this.reader), this.deadLetterLoop(), this.sweepLoop()];
     this.log.info('coordinator started');
   }
 
@@ -100,7 +95,7 @@ export class Coordinator {
     this.abort.abort();
     await Promise.allSettled(this.loops);
     await dispatcherFor(this.deps).flush();
-    for (const r of this.readers) r.disconnect();
+    this.reader?.disconnect();
     this.dlqReader?.disconnect();
     this.log.info('coordinator stopped');
   }
@@ -134,13 +129,19 @@ export class Coordinator {
       .execute();
   }
 
-  private async resultsLoop(reader: Redis, index: number): Promise<void> {
+  /**
+   * One reader takes batches in stream order and starts applying each before reading the next, up to
+   * `batchesInFlight` at once. Two readers on their own connections could have their replies handled out of
+   * stream order, and a workflow's later message (a run's result) applied before an earlier one (its log).
+   */
+  private async resultsLoop(reader: Redis): Promise<void> {
     const stream = this.deps.keys.results();
-    const consumer = `${this.id}-${index}`;
-    // Only the first reader takes over a dead coordinator's entries.
-    let lastClaim = index === 0 ? 0 : Number.POSITIVE_INFINITY;
+    const consumer = this.id;
+    const inFlight = new Set<Promise<void>>();
+    let lastClaim = 0;
     while (!this.stopped) {
       try {
+        while (inFlight.size >= this.opts.batchesInFlight) await Promise.race(inFlight);
         let entries: StreamEntry[] = [];
         if (Date.now() - lastClaim > this.opts.claimIdleMs / 2) {
           lastClaim = Date.now();
@@ -163,20 +164,26 @@ export class Coordinator {
             this.opts.blockMs,
           );
         }
-        if (entries.length > 0) await this.processUntilDone(entries);
+        if (entries.length === 0) continue;
+        // processUntilDone joins the batch's lanes before its first await: in the order read.
+        const applying: Promise<void> = this.processUntilDone(entries)
+          .catch((err) => this.log.error({ err }, 'applying a batch failed'))
+          .finally(() => inFlight.delete(applying));
+        inFlight.add(applying);
       } catch (err) {
         if (this.stopped) break;
         this.log.warn({ err }, 'reading results failed; retrying');
         await sleep(500, this.abort.signal);
       }
     }
+    await Promise.allSettled(inFlight);
   }
 
   /**
    * A batch is retried until PostgreSQL takes it: nothing is acknowledged before its effect is committed.
-   * Batches on the same workflow are applied in the order they were read (the readers take them in stream
-   * order): with several readers a later batch could otherwise take the workflow's lock first, and a run's
-   * last progress step would be numbered before its first.
+   * Batches on the same workflow are applied in the order they were read (stream order): with several batches
+   * in flight a later one could otherwise take the workflow's lock first, and a run's last progress step would
+   * be numbered before its first.
    */
   private async processUntilDone(entries: StreamEntry[]): Promise<void> {
     const release = await this.lane(entries);

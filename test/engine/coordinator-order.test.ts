@@ -10,7 +10,7 @@ const CONFIG = {
   agents: { backend_agent: { capabilities: ['api_creation'], runner: 'sdk', instances: 0 } },
 };
 
-// Two readers can each hold a batch on the same workflow at once. The batch read first must be applied first:
+// Two batches in flight can each hold messages of the same workflow. The batch read first must be applied first:
 // otherwise a run's later progress step could be numbered before an earlier one.
 describe('a coordinator applying batches on the same workflow', () => {
   let h: EngineHarness;
@@ -65,7 +65,7 @@ describe('a coordinator applying batches on the same workflow', () => {
       }),
     ];
     const coordinator = new Coordinator(h.deps, { connect: h.connect });
-    // The readers' own path (not started here: no reader competes for these entries).
+    // The reader's own path (not started here: no reader competes for these entries).
     const apply = (entries: StreamEntry[]) =>
       (coordinator as unknown as { processUntilDone(e: StreamEntry[]): Promise<void> }).processUntilDone(
         entries,
