@@ -14,11 +14,11 @@ export async function cancelWorkflow(
   id: string,
   reason = 'cancelled by request',
 ): Promise<{ id: string; status: string; changed: boolean }> {
-  const { workflows } = await runUnitOfWork(deps, router, [id], (machine, wfs) => {
+  const { workflows, changed } = await runUnitOfWork(deps, router, [id], (machine, wfs) => {
     const wf = wfs.get(id);
     if (wf) machine.cancel(wf, reason);
   });
   const wf = workflows.get(id);
   if (!wf) throw new HiveError('HIVE_ERR_WORKFLOW_NOT_FOUND', `no workflow with id "${id}"`);
-  return { id, status: wf.status, changed: wf.dirty };
+  return { id, status: wf.status, changed: changed.has(id) };
 }

@@ -8,6 +8,7 @@ import { recordSpan, SpanKind } from '../telemetry/tracing.js';
 import type { EngineDeps } from './deps.js';
 import { type EventDraft, type HiveEvent, insertEvents, publishEvents } from './events.js';
 import type { WorkflowState } from './state.js';
+import { workflowCacheFor } from './workflow-cache.js';
 import { lockWorkflows } from './workflow-repo.js';
 
 /** A task attempt to send to its agent's stream. */
@@ -181,6 +182,8 @@ export class Dispatcher {
 
   private async record(batch: Sent[]): Promise<void> {
     let events: HiveEvent[] = [];
+    // These task rows change outside a unit of work: a cached copy would fail its check at the next unit.
+    workflowCacheFor(this.deps).drop(batch.map((s) => s.item.workflowId));
     try {
       events = await this.deps.db.transaction().execute(async (tx) => {
         await lockWorkflows(

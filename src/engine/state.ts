@@ -37,7 +37,8 @@ export const WORKFLOW_STATE_COLUMNS = [
   'started_at',
   'finished_at',
 ] as const satisfies readonly (keyof WorkflowRow)[];
-export type WorkflowStateRow = Pick<WorkflowRow, (typeof WORKFLOW_STATE_COLUMNS)[number]>;
+/** `xmin`: the row version (the writing transaction's ID), read with the row as text (see workflow-cache). */
+export type WorkflowStateRow = Pick<WorkflowRow, (typeof WORKFLOW_STATE_COLUMNS)[number]> & { xmin?: string };
 
 export const TASK_STATE_COLUMNS = [
   'workflow_id',
@@ -68,7 +69,7 @@ export const TASK_STATE_COLUMNS = [
   'finished_at',
   'msg_id',
 ] as const satisfies readonly (keyof TaskRow)[];
-export type TaskStateRow = Pick<TaskRow, (typeof TASK_STATE_COLUMNS)[number]>;
+export type TaskStateRow = Pick<TaskRow, (typeof TASK_STATE_COLUMNS)[number]> & { xmin?: string };
 
 export const FINAL_WORKFLOW_STATUSES: ReadonlySet<WorkflowStatus> = new Set([
   'completed',
@@ -120,6 +121,8 @@ export interface TaskState {
    * the task's other changes instead of an UPDATE of its own (one row version fewer per dispatch).
    */
   dispatchMark?: { at: string; msgId: string };
+  /** The row version as read or last written by this process (undefined: not known); see workflow-cache. */
+  xmin?: string;
 }
 
 export interface WorkflowState {
@@ -135,6 +138,8 @@ export interface WorkflowState {
   tasks: Map<string, TaskState>;
   origStatus: WorkflowStatus | null;
   dirty: boolean;
+  /** The row version as read or last written by this process (undefined: not known); see workflow-cache. */
+  xmin?: string;
 }
 
 export function taskFromRow(r: TaskStateRow): TaskState {
@@ -168,6 +173,7 @@ export function taskFromRow(r: TaskStateRow): TaskState {
     orig: { status: r.status as TaskStatus, attempt: r.attempt, msgId: r.msg_id },
     dirty: false,
     resetDispatch: false,
+    xmin: r.xmin,
   };
 }
 
@@ -185,5 +191,6 @@ export function workflowFromRow(r: WorkflowStateRow, tasks: TaskState[]): Workfl
     tasks: new Map(tasks.sort((a, b) => a.position - b.position).map((t) => [t.id, t])),
     origStatus: r.status as WorkflowStatus,
     dirty: false,
+    xmin: r.xmin,
   };
 }

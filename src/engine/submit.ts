@@ -162,7 +162,8 @@ export async function submitWorkflows(
         insertTasksStatement(fresh.flatMap((wf) => [...wf.tasks.values()])),
       );
       for (const wf of fresh) for (const t of wf.tasks.values()) t.dirty = false;
-      void workflows;
+      // Returned with the unit (its rows are inserted above, not by workflowWrites): the workflow cache keeps them.
+      for (const wf of fresh) workflows.set(wf.id, wf);
     },
     // Without client-chosen IDs nothing is read first: the whole submission is one round trip.
     { beginWithWrites: clientIds.length === 0 },

@@ -4,6 +4,7 @@ import { currentContext } from '../core/context.js';
 import type { Db } from '../store/database.js';
 import { runScript } from '../store/script.js';
 import { observeEvents } from '../telemetry/engine-metrics.js';
+import { workflowCacheUnits } from '../telemetry/metrics.js';
 import { recordSpan } from '../telemetry/tracing.js';
 import type { EngineDeps } from './deps.js';
 import { type DispatchItem, dispatcherFor, recordSends, type Sent } from './dispatcher.js';
@@ -18,8 +19,11 @@ import {
 import { WorkflowMachine } from './machine.js';
 import type { Router } from './router.js';
 import { FINAL_WORKFLOW_STATUSES, type WorkflowState } from './state.js';
+import { markCommitted, workflowCacheFor } from './workflow-cache.js';
 import {
   asConcurrentChange,
+  CURRENT_XID_STATEMENT,
+  checkCachedStatements,
   insertLogsStatement,
   isRetryableTxError,
   loadWorkflowsStatements,
@@ -37,7 +41,18 @@ export type Mutator = (
 export interface UnitOfWorkResult {
   fx: Effects;
   events: HiveEvent[];
+  /** The unit's workflows as committed. The workflow cache owns them afterwards: read them, don't keep them. */
   workflows: Map<string, WorkflowState>;
+  /** The workflows whose rows the unit wrote. */
+  changed: Set<string>;
+}
+
+interface Committed {
+  fx: Effects;
+  events: HiveEvent[];
+  workflows: Map<string, WorkflowState>;
+  /** The transaction's ID (the xmin of every row it wrote), when it had workflows to cache. */
+  xid: string | undefined;
 }
 
 export interface UnitOfWorkOptions {
@@ -56,6 +71,9 @@ const MAX_TX_ATTEMPTS = 5;
  * The one way state changes: lock the workflows, let the state machine decide, persist rows, events and
  * log lines in the same transaction, and only after the commit touch Redis (send tasks, publish events,
  * signal cancellations). A deadlock or guarded-update conflict reruns the whole unit on fresh rows.
+ *
+ * Workflows this process committed last are decided on from its cache (workflow-cache.ts), checked in the
+ * write script: one round trip. A mutator of a unit with workflow IDs therefore runs no query of its own.
  */
 export async function runUnitOfWork(
   deps: EngineDeps,
@@ -65,17 +83,29 @@ export async function runUnitOfWork(
   options: UnitOfWorkOptions = {},
 ): Promise<UnitOfWorkResult> {
   const dispatcher = dispatcherFor(deps);
+  const cache = workflowCacheFor(deps);
   const sends = await dispatcher.take(workflowIds);
-  let result: UnitOfWorkResult;
+  let result: Committed;
   for (let attempt = 1; ; attempt++) {
+    // Only a first try uses the cache: a rerun decides on rows read afresh.
+    let cached = attempt === 1 ? cache.take(workflowIds) : undefined;
+    if (cached && !sends.every((s) => cached?.get(s.item.workflowId)?.tasks.has(s.item.taskId))) {
+      cached = undefined; // a send recordSends would mark with a query of its own, outside the transaction
+    }
     try {
       result = await deps.db
         .connection()
         .execute((conn) =>
-          transact(conn, deps, router, workflowIds, sends, mutate, options.beginWithWrites ?? false),
+          transact(conn, deps, router, workflowIds, sends, mutate, options.beginWithWrites ?? false, cached),
         );
+      if (cached) cache.fresh();
+      if (workflowIds.length > 0) workflowCacheUnits.inc({ outcome: cached ? 'hit' : 'read' });
       break;
     } catch (err) {
+      if (cached && isRetryableTxError(err)) {
+        cache.stale();
+        workflowCacheUnits.inc({ outcome: 'stale' });
+      }
       if (attempt < MAX_TX_ATTEMPTS && isRetryableTxError(err)) continue;
       dispatcher.putBack(sends);
       throw err;
@@ -100,13 +130,20 @@ export async function runUnitOfWork(
       error: wf.error?.message,
     });
   }
-  return result;
+  const changed = new Set<string>();
+  for (const wf of result.workflows.values()) {
+    if (wf.dirty || [...wf.tasks.values()].some((t) => t.dirty || t.orig === null)) changed.add(wf.id);
+  }
+  markCommitted(result.workflows.values(), result.xid);
+  cache.put(result.workflows.values());
+  return { fx: result.fx, events: result.events, workflows: result.workflows, changed };
 }
 
 /**
  * One try of a unit, on one connection, in two round trips: BEGIN with the locking reads, then the writes (rows
- * with their guards, log lines, events) with the COMMIT. A unit that loads nothing and whose mutator runs no
- * query of its own (`beginWithWrites`: a submission) is one round trip.
+ * with their guards, log lines, events) with the COMMIT. A unit deciding on cached workflows (their rows checked
+ * first thing in the write script), or one that loads nothing and whose mutator runs no query of its own
+ * (`beginWithWrites`: a submission), is one round trip.
  */
 async function transact(
   conn: Db,
@@ -116,13 +153,14 @@ async function transact(
   sends: readonly Sent[],
   mutate: Mutator,
   beginWithWrites: boolean,
-): Promise<UnitOfWorkResult> {
+  cached: Map<string, WorkflowState> | undefined,
+): Promise<Committed> {
   // Outside the transaction: the load figures are an estimate for routing, not state.
   await router.refresh(conn);
   let open = false;
   try {
-    let workflows = new Map<string, WorkflowState>();
-    const beginNow = workflowIds.length > 0 || !beginWithWrites;
+    let workflows = cached ?? new Map<string, WorkflowState>();
+    const beginNow = !cached && (workflowIds.length > 0 || !beginWithWrites);
     if (beginNow) {
       open = true;
       const load = workflowIds.length > 0 ? loadWorkflowsStatements(workflowIds) : [];
@@ -137,16 +175,19 @@ async function transact(
     const events = eventsFromDrafts([...dispatched, ...fx.events]);
     const writes = [
       ...(beginNow ? [] : ['BEGIN']),
+      ...(cached ? checkCachedStatements(cached.values()) : []),
       ...fx.writes,
       ...workflowWrites(workflows.values()),
       ...(fx.logs.length > 0 ? [insertLogsStatement(fx.logs)] : []),
-      ...(events.length > 0 ? [insertEventsStatement(events)] : []),
     ];
+    const eventsAt = events.length > 0 ? writes.push(insertEventsStatement(events)) - 1 : -1;
+    const xidAt = workflows.size > 0 ? writes.push(CURRENT_XID_STATEMENT) - 1 : -1;
     open = true;
     const results = await runScript(conn, [...writes, 'COMMIT']);
     open = false;
-    if (events.length > 0) assignSeqs(events, (results.at(-2)?.rows ?? []) as { seq: unknown }[]);
-    return { fx, events, workflows };
+    if (eventsAt >= 0) assignSeqs(events, (results[eventsAt]?.rows ?? []) as { seq: unknown }[]);
+    const xid = xidAt >= 0 ? (results[xidAt]?.rows[0] as { xid?: string } | undefined)?.xid : undefined;
+    return { fx, events, workflows, xid };
   } catch (err) {
     throw asConcurrentChange(err);
   } finally {

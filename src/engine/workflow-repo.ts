@@ -39,10 +39,37 @@ export async function lockWorkflows(tx: Db, ids: readonly string[]): Promise<voi
 export function loadWorkflowsStatements(ids: readonly string[]): [string, string] {
   const unique = textArray([...new Set(ids)].sort());
   return [
-    `SELECT ${WORKFLOW_STATE_COLUMNS.join(', ')} FROM workflows WHERE id = ANY(${unique}) ORDER BY id FOR UPDATE`,
-    `SELECT ${TASK_STATE_COLUMNS.join(', ')} FROM tasks WHERE workflow_id = ANY(${unique})`,
+    `SELECT ${WORKFLOW_STATE_COLUMNS.join(', ')}, xmin::text AS xmin FROM workflows WHERE id = ANY(${unique}) ORDER BY id FOR UPDATE`,
+    `SELECT ${TASK_STATE_COLUMNS.join(', ')}, xmin::text AS xmin FROM tasks WHERE workflow_id = ANY(${unique})`,
   ];
 }
+
+/**
+ * For a unit deciding on cached workflows (workflow-cache.ts): locks them in id order (as loadWorkflowsStatements
+ * does), then checks, in a statement of its own so that its snapshot is taken under the locks, that their
+ * workflow and task rows are exactly the ones cached, by row version. Any difference (a row another process
+ * wrote, a task inserted or deleted) raises HW001, and the unit reruns on rows read afresh.
+ */
+export function checkCachedStatements(workflows: Iterable<WorkflowState>): [string, string] {
+  const expected: { k: string; w: string; t: string; x: string | undefined }[] = [];
+  for (const wf of workflows) {
+    expected.push({ k: 'w', w: wf.id, t: '', x: wf.xmin });
+    for (const t of wf.tasks.values()) expected.push({ k: 't', w: wf.id, t: t.id, x: t.xmin });
+  }
+  const ids = textArray([...new Set(expected.map((e) => e.w))].sort());
+  return [
+    `SELECT 1 FROM workflows WHERE id = ANY(${ids}) ORDER BY id FOR UPDATE`,
+    `SELECT hive_expect_rows(count(*), 0, 'a cached workflow') FROM (
+      SELECT 'w' AS k, id AS w, '' AS t, xmin::text AS x FROM workflows WHERE id = ANY(${ids})
+      UNION ALL SELECT 't', workflow_id, id, xmin::text FROM tasks WHERE workflow_id = ANY(${ids})
+    ) AS a FULL JOIN jsonb_to_recordset(${literal(JSON.stringify(expected))}::jsonb) AS e(k text, w text, t text, x text)
+      USING (k, w, t)
+    WHERE a.x IS DISTINCT FROM e.x`,
+  ];
+}
+
+/** The transaction's ID as a row it writes carries it in xmin (the low 32 bits of txid_current()). */
+export const CURRENT_XID_STATEMENT = 'SELECT (txid_current() % 4294967296)::text AS xid';
 
 /** The engine's state from the rows the load statements returned. */
 export function workflowsFromRows(

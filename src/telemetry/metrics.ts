@@ -41,6 +41,13 @@ export const workflowsFinished = new Counter({
   registers: [registry],
 });
 
+export const workflowCacheUnits = new Counter({
+  name: 'hive_workflow_cache_units_total',
+  help: 'Units of work by how they read their workflows: hit (cached copy, checked), stale (check failed, rerun), read',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
 export const deadLetters = new Counter({
   name: 'hive_dead_letters_total',
   help: 'Stream entries moved to the dead-letter stream',

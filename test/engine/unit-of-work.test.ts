@@ -5,6 +5,7 @@ import { Effects } from '../../src/engine/effects.js';
 import { Router } from '../../src/engine/router.js';
 import { submitWorkflow } from '../../src/engine/submit.js';
 import { afterCommit, runUnitOfWork } from '../../src/engine/unit-of-work.js';
+import { workflowCacheFor } from '../../src/engine/workflow-cache.js';
 import { DATABASE_KINDS } from '../helpers/databases.js';
 import { type EngineHarness, engineHarness } from '../helpers/engine.js';
 
@@ -46,6 +47,8 @@ describe.each(DATABASE_KINDS)('a unit of work on %s', (kind, create) => {
 
   it('reruns on fresh rows when a guarded update loses, and keeps nothing of the losing try', async () => {
     const { id } = await submitWorkflow(h.deps, ONE_TASK, { correlationId: 'uow-guard' });
+    // Read, not cached: the guarded update is what loses here (the cache's own check: workflow-cache.test.ts).
+    workflowCacheFor(h.deps).drop([id]);
     const seen: string[] = [];
     const result = await runUnitOfWork(h.deps, new Router(), [id], async (_machine, workflows, fx, tx) => {
       const task = workflows.get(id)!.tasks.get('a')!;
