@@ -176,6 +176,7 @@ describe('HTTP API routes (real Redis and PostgreSQL)', () => {
     expect(tl.requests[0]).toMatchObject({ method: 'POST', route: '/api/workflows', status: 202 });
     expect(typeof tl.requests[0].durationMs).toBe('number');
     expect(tl.workflows).toHaveLength(1);
+    expect(tl.tasks).toHaveLength(2);
     expect(tl.tasks.every((x: any) => typeof x.durationMs === 'number')).toBe(true);
     expect(tl.events[0].type).toBe('workflow.submitted');
     expect(tl.events.every((e: any) => e.correlationId === 'timeline-1')).toBe(true);

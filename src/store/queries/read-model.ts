@@ -94,7 +94,14 @@ export async function listLogs(
 export async function correlationTimeline(db: Db, cid: string) {
   const [workflows, tasks, events, logs, requests, commands] = await Promise.all([
     db.selectFrom('workflows').selectAll().where('correlation_id', '=', cid).orderBy('created_at').execute(),
-    db.selectFrom('tasks').selectAll().where('correlation_id', '=', cid).execute(),
+    // Through the workflows (a task carries its workflow's correlation ID; tasks have no index of their own on it).
+    db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('workflow_id', 'in', (eb) =>
+        eb.selectFrom('workflows').select('id').where('correlation_id', '=', cid),
+      )
+      .execute(),
     db
       .selectFrom('events')
       .selectAll()

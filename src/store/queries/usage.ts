@@ -30,7 +30,13 @@ export async function usageSummary(
     .groupBy('agent')
     .orderBy('agent');
   if (opts.workflowId) q = q.where('workflow_id', '=', opts.workflowId);
-  if (opts.correlationId) q = q.where('correlation_id', '=', opts.correlationId);
+  if (opts.correlationId) {
+    const cid = opts.correlationId;
+    // Through the workflows, whose correlation ID their tasks carry (tasks have no index on it).
+    q = q.where('workflow_id', 'in', (eb) =>
+      eb.selectFrom('workflows').select('id').where('correlation_id', '=', cid),
+    );
+  }
   if (opts.since) q = q.where('finished_at', '>=', opts.since);
   const rows = await q.execute();
   const agents = rows.map((r) => ({
