@@ -11,10 +11,10 @@ import type { Db } from './database.js';
  *
  * A script carries no bound parameters: values go in as dollar-quoted literals (`literal`), which PostgreSQL
  * reads verbatim — no escaping to get wrong. A script runs through Kysely like any raw query (so it keeps the
- * SQL comment with its correlation ID), marked so that the connection answers it with one row per statement:
- * `{ rows, rowCount }`. On PGlite, whose query() takes one statement, the mark sends it through exec().
+ * SQL comment with its correlation ID) as a mark naming it; the connection writes its statements and answers with
+ * one row per statement: `{ rows, rowCount }`. On PGlite, whose query() takes one statement, it goes through exec().
  */
-const SCRIPT_MARK = '/*hive:script*/';
+const SCRIPT_MARK = '/*hive:script:';
 
 export interface StatementResult {
   rows: Record<string, unknown>[];
@@ -24,11 +24,76 @@ export interface StatementResult {
 
 const WRITES = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 
+/**
+ * Scripts on their way to the connection, by key. Kysely carries only the mark with the key (and the SQL comment
+ * it adds); the connection writes the statements to the socket one by one. Joined into one string, a batch's
+ * script is a few hundred kilobytes: V8 puts every string over 128 KB in fresh memory of its own, and joining and
+ * flattening one costs about a millisecond in page faults on a small VM, twice per unit of work.
+ */
+const pending = new Map<string, readonly string[]>();
+let lastKey = 0;
+
 /** Runs the statements in one round trip, in order; the first that fails stops the rest and rejects. */
 export async function runScript(db: Db, statements: readonly string[]): Promise<StatementResult[]> {
-  const { rows } = await sql.raw(`${SCRIPT_MARK}${statements.join(';\n')}`).execute(db);
-  return rows as unknown as StatementResult[];
+  const key = String(++lastKey);
+  pending.set(key, statements);
+  try {
+    const { rows } = await sql.raw(`${SCRIPT_MARK}${key}*/`).execute(db);
+    return rows as unknown as StatementResult[];
+  } finally {
+    pending.delete(key);
+  }
 }
+
+/** A script's statements and the text after its mark (the SQL comment), or undefined for any other query. */
+function scriptOf(
+  text: unknown,
+  values: unknown,
+): { statements: readonly string[]; rest: string } | undefined {
+  if (typeof text !== 'string' || !text.startsWith(SCRIPT_MARK)) return undefined;
+  if (values !== undefined && !(Array.isArray(values) && values.length === 0)) return undefined;
+  const end = text.indexOf('*/', SCRIPT_MARK.length);
+  const statements = pending.get(text.slice(SCRIPT_MARK.length, end));
+  return statements && { statements, rest: text.slice(end + 2) };
+}
+
+/** The script's text in pieces, as the server gets it: the statements, then the SQL comment. */
+function scriptPieces(script: { statements: readonly string[]; rest: string }): string[] {
+  const pieces: string[] = [];
+  for (const [i, statement] of script.statements.entries())
+    pieces.push(i === 0 ? statement : `;\n${statement}`);
+  pieces.push(script.rest);
+  return pieces;
+}
+
+/**
+ * A simple-query message written piece by piece: a `Q`, the length, the text, a NUL. Results come back as for
+ * any multi-statement query (pg's Query gathers one result per statement).
+ */
+function scriptQuery(pieces: readonly string[]): pg.Query {
+  const query = new pg.Query({ text: SCRIPT_MARK });
+  // pg calls submit() when the connection is free for this query; the rest of Query (gathering the results of
+  // each statement, errors, readyForQuery) stays pg's own.
+  query.submit = (connection: unknown) => {
+    const stream = (connection as { stream: NodeJS.WritableStream & { cork(): void; uncork(): void } })
+      .stream;
+    const bodies = pieces.map((p) => Buffer.from(p, 'utf8'));
+    const head = Buffer.allocUnsafe(5);
+    head[0] = 0x51; // 'Q'
+    head.writeInt32BE(4 + bodies.reduce((n, b) => n + b.length, 0) + 1, 1);
+    stream.cork();
+    try {
+      stream.write(head);
+      for (const b of bodies) stream.write(b);
+      stream.write(NUL);
+    } finally {
+      stream.uncork();
+    }
+    return null;
+  };
+  return query;
+}
+const NUL = Buffer.from([0]);
 
 /**
  * Text PostgreSQL cannot hold (a NUL character), refused before it is sent, with the SQLSTATE the server gives
@@ -48,9 +113,11 @@ export function literal(text: string): string {
   if (text.includes('\0')) throw new UnstorableTextError();
   for (;;) {
     const tag = `$h${Math.random().toString(36).slice(2, 10)}$`;
-    // The closing tag must be the first place the tag occurs after the opening one, also across the seam (a
-    // text ending in a prefix of the tag).
-    if (`${text}${tag}`.indexOf(tag) === text.length) return `${tag}${text}${tag}`;
+    // The closing tag must be the first place the tag occurs after the opening one: not in the text, nor across
+    // the seam (a text ending in a prefix of the tag). The seam is checked on its own short string: concatenating
+    // the whole text to search it would copy it.
+    const seam = `${text.slice(-(tag.length - 1))}${tag}`;
+    if (!text.includes(tag) && seam.indexOf(tag) === seam.length - tag.length) return `${tag}${text}${tag}`;
   }
 }
 
@@ -59,21 +126,20 @@ export function textArray(values: readonly string[]): string {
   return `${literal(`{${values.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`)}::text[]`;
 }
 
-function isScript(text: unknown, values: unknown): text is string {
-  return (
-    typeof text === 'string' &&
-    text.startsWith(SCRIPT_MARK) &&
-    (values === undefined || (Array.isArray(values) && values.length === 0))
-  );
-}
-
 /** A pg client that answers a script with one row per statement (see runScript). */
 export class ScriptingClient extends pg.Client {
   // pg's query() has many overloads, passed through unchanged; a script is recognized by its mark and the
   // absence of parameters.
   override query(config: any, values?: any, callback?: any): any {
-    if (callback === undefined && isScript(config, values)) {
-      return (super.query(config) as unknown as Promise<pg.QueryResult | pg.QueryResult[]>).then((res) => ({
+    const script = callback === undefined ? scriptOf(config, values) : undefined;
+    if (script) {
+      return new Promise<pg.QueryResult | pg.QueryResult[]>((resolve, reject) => {
+        const query = scriptQuery(scriptPieces(script)) as pg.Query & {
+          callback: (err: Error | null, res: pg.QueryResult | pg.QueryResult[]) => void;
+        };
+        query.callback = (err, res) => (err ? reject(err) : resolve(res));
+        super.query(query);
+      }).then((res) => ({
         command: 'SCRIPT',
         rowCount: null,
         rows: (Array.isArray(res) ? res : [res]).map((r) => ({
@@ -91,9 +157,10 @@ export function scriptingPglite(lite: PGlite): PGlite {
   return new Proxy(lite, {
     get(target, prop) {
       if (prop === 'query') {
-        return (text: unknown, values?: unknown, options?: unknown) =>
-          isScript(text, values)
-            ? target.exec(text).then((results) => {
+        return (text: unknown, values?: unknown, options?: unknown) => {
+          const script = scriptOf(text, values);
+          return script
+            ? target.exec(scriptPieces(script).join('')).then((results) => {
                 // exec() reports affectedRows as a running total over the script's statements (PGlite 0.4):
                 // each statement's own count is the step from the one before.
                 let before = 0;
@@ -106,6 +173,7 @@ export function scriptingPglite(lite: PGlite): PGlite {
                 return { rows, fields: [] };
               })
             : target.query(text as string, values as unknown[], options as never);
+        };
       }
       const v = Reflect.get(target, prop, target);
       return typeof v === 'function' ? v.bind(target) : v;

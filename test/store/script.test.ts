@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { newContext, runInContext } from '../../src/core/context.js';
 import { literal, runScript, textArray, UnstorableTextError } from '../../src/store/script.js';
 import { DATABASE_KINDS } from '../helpers/databases.js';
@@ -84,6 +84,18 @@ describe.each(DATABASE_KINDS)('statement scripts on %s', (_kind, create) => {
       const tags = Array.from({ length: 200 }, (_, i) => `x$h${i.toString(36)}`);
       const tagged = await runScript(t.store.db, [`SELECT ${literal(tags.join('$'))} AS v`]);
       expect(tagged[0]!.rows[0]!.v).toBe(tags.join('$'));
+      // The tag drawn first is one the text ends with, less its closing `$`: it would close early across the seam,
+      // so another is drawn (and so for one found inside the text).
+      const draw = 0.123456789;
+      const first = `$h${draw.toString(36).slice(2, 10)}$`;
+      for (const text of [`ends in ${first.slice(0, -1)}`, `holds ${first} inside`]) {
+        const random = vi.spyOn(Math, 'random').mockReturnValueOnce(draw);
+        const quoted = literal(text);
+        random.mockRestore();
+        expect(quoted.startsWith(first)).toBe(false);
+        const back = await runScript(t.store.db, [`SELECT ${quoted} AS v`]);
+        expect(back[0]!.rows[0]!.v).toBe(text);
+      }
       const arr = await runScript(t.store.db, [`SELECT ${textArray(nasty)} AS v`]);
       expect(arr[0]!.rows[0]!.v).toEqual(nasty);
       // A NUL cannot be stored: refused as bad data (SQLSTATE class 22), before it could break the message.
