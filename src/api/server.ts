@@ -9,7 +9,7 @@ import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -67,7 +67,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     // Hive's logger (its mixin stamps the correlation context on every line); one line per request would be
     // noise next to http_requests, which records every request already.
     loggerInstance: opts.deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // 1 MiB: a spec's limit (CONTRACT §5); the submit routes raise it for themselves.
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
