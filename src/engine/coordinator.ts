@@ -138,21 +138,27 @@ export class Coordinator {
     const stream = this.deps.keys.results();
     const consumer = this.id;
     const inFlight = new Set<Promise<void>>();
+    // Entries of the batches being applied: a slow batch (lock waits, PostgreSQL retrying) goes idle in the
+    // consumer group too, and must not be claimed and applied a second time by this same reader.
+    const applying = new Set<string>();
     let lastClaim = 0;
     while (!this.stopped) {
       try {
         while (inFlight.size >= this.opts.batchesInFlight) await Promise.race(inFlight);
+        if (this.stopped) break;
         let entries: StreamEntry[] = [];
         if (Date.now() - lastClaim > this.opts.claimIdleMs / 2) {
           lastClaim = Date.now();
-          entries = await autoClaim(
-            this.deps.redis,
-            stream,
-            COORDINATOR_GROUP,
-            consumer,
-            this.opts.claimIdleMs,
-            this.opts.batchSize,
-          );
+          entries = (
+            await autoClaim(
+              this.deps.redis,
+              stream,
+              COORDINATOR_GROUP,
+              consumer,
+              this.opts.claimIdleMs,
+              this.opts.batchSize,
+            )
+          ).filter(([id]) => !applying.has(id));
         }
         if (entries.length === 0) {
           entries = await readGroup(
@@ -165,11 +171,15 @@ export class Coordinator {
           );
         }
         if (entries.length === 0) continue;
+        for (const [id] of entries) applying.add(id);
         // processUntilDone joins the batch's lanes before its first await: in the order read.
-        const applying: Promise<void> = this.processUntilDone(entries)
+        const batch: Promise<void> = this.processUntilDone(entries)
           .catch((err) => this.log.error({ err }, 'applying a batch failed'))
-          .finally(() => inFlight.delete(applying));
-        inFlight.add(applying);
+          .finally(() => {
+            for (const [id] of entries) applying.delete(id);
+            inFlight.delete(batch);
+          });
+        inFlight.add(batch);
       } catch (err) {
         if (this.stopped) break;
         this.log.warn({ err }, 'reading results failed; retrying');

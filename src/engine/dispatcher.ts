@@ -252,6 +252,8 @@ async function markSends(tx: Db, batch: readonly Sent[]): Promise<Sent[]> {
     m: s.entryId,
     ts: new Date(s.ts).toISOString(),
   }));
+  // `marked` is not read: PostgreSQL runs a data-modifying CTE to completion whether or not the query reads it.
+  // The final SELECT sees the rows as they were before it (one snapshot), so it reports only sends recorded earlier.
   const res = await sql<{ m: string }>`
     WITH v AS (
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(marks)}::jsonb) AS v(w text, t text, a int, m text, ts timestamptz)

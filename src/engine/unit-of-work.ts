@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Pipeline, PipelineReplies } from '../bus/redis.js';
 import { currentContext } from '../core/context.js';
+import { HiveError } from '../core/errors.js';
 import type { Db } from '../store/database.js';
 import { runScript } from '../store/script.js';
 import { observeEvents } from '../telemetry/engine-metrics.js';
@@ -43,7 +44,7 @@ export interface UnitOfWorkResult {
   events: HiveEvent[];
   /** The unit's workflows as committed. The workflow cache owns them afterwards: read them, don't keep them. */
   workflows: Map<string, WorkflowState>;
-  /** The workflows whose rows the unit wrote. */
+  /** The workflows whose own row (status, error, times) the unit changed or inserted. */
   changed: Set<string>;
 }
 
@@ -92,17 +93,27 @@ export async function runUnitOfWork(
     if (cached && !sends.every((s) => cached?.get(s.item.workflowId)?.tasks.has(s.item.taskId))) {
       cached = undefined; // a send recordSends would mark with a query of its own, outside the transaction
     }
+    let used: Map<string, WorkflowState> | undefined;
     try {
-      result = await deps.db
-        .connection()
-        .execute((conn) =>
-          transact(conn, deps, router, workflowIds, sends, mutate, options.beginWithWrites ?? false, cached),
+      result = await deps.db.connection().execute((conn) => {
+        // Checked once the connection is held: a connection opened since the take may lead to another server.
+        used = cached && cache.current() ? cached : undefined;
+        return transact(
+          conn,
+          deps,
+          router,
+          workflowIds,
+          sends,
+          mutate,
+          options.beginWithWrites ?? false,
+          used,
         );
-      if (cached) cache.fresh();
-      if (workflowIds.length > 0) workflowCacheUnits.inc({ outcome: cached ? 'hit' : 'read' });
+      });
+      if (used) cache.fresh();
+      if (workflowIds.length > 0) workflowCacheUnits.inc({ outcome: used ? 'hit' : 'read' });
       break;
     } catch (err) {
-      if (cached && isRetryableTxError(err)) {
+      if (used && isRetryableTxError(err)) {
         cache.stale();
         workflowCacheUnits.inc({ outcome: 'stale' });
       }
@@ -131,9 +142,7 @@ export async function runUnitOfWork(
     });
   }
   const changed = new Set<string>();
-  for (const wf of result.workflows.values()) {
-    if (wf.dirty || [...wf.tasks.values()].some((t) => t.dirty || t.orig === null)) changed.add(wf.id);
-  }
+  for (const wf of result.workflows.values()) if (wf.dirty) changed.add(wf.id);
   markCommitted(result.workflows.values(), result.xid);
   cache.put(result.workflows.values());
   return { fx: result.fx, events: result.events, workflows: result.workflows, changed };
@@ -171,7 +180,9 @@ async function transact(
     const dispatched = await recordSends(conn, sends, workflows);
     const fx = new Effects();
     const machine = new WorkflowMachine(deps.config, router, fx);
-    await mutate(machine, workflows, fx, conn);
+    // Deciding on cached workflows, the mutator runs before BEGIN: a query of its own would run outside the
+    // transaction, so it gets none.
+    await mutate(machine, workflows, fx, cached ? NO_QUERIES : conn);
     const events = eventsFromDrafts([...dispatched, ...fx.events]);
     const writes = [
       ...(beginNow ? [] : ['BEGIN']),
@@ -195,6 +206,15 @@ async function transact(
     if (open) await sql`ROLLBACK`.execute(conn).catch(() => {});
   }
 }
+
+const NO_QUERIES = new Proxy({} as Db, {
+  get() {
+    throw new HiveError(
+      'HIVE_ERR_INTERNAL',
+      'a mutator deciding on cached workflows runs no query of its own (it would run outside the transaction)',
+    );
+  },
+});
 
 export function dispatchItems(fx: Effects): DispatchItem[] {
   return fx.dispatches.map(({ workflow, task }) => ({

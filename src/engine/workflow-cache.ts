@@ -1,3 +1,4 @@
+import { connectionGeneration } from '../store/database.js';
 import type { EngineDeps } from './deps.js';
 import { FINAL_WORKFLOW_STATUSES, type WorkflowState } from './state.js';
 
@@ -13,8 +14,18 @@ export class WorkflowCache {
   /** Units to run without the cache after checks failed (another coordinator writes the same workflows). */
   private skip = 0;
   private penalty = 0;
+  private generation = connectionGeneration();
 
   constructor(private readonly max = 10_000) {}
+
+  /**
+   * False once this process has opened a database connection since the cache last took anything: rows may now
+   * come from another server (a failover), where the same xmin can name other contents. Checked by a unit once
+   * it holds its connection.
+   */
+  current(): boolean {
+    return connectionGeneration() === this.generation;
+  }
 
   get size(): number {
     return this.entries.size;
@@ -26,6 +37,11 @@ export class WorkflowCache {
    */
   take(ids: readonly string[]): Map<string, WorkflowState> | undefined {
     if (ids.length === 0) return undefined;
+    if (!this.current()) {
+      this.entries.clear();
+      this.generation = connectionGeneration();
+      return undefined;
+    }
     if (this.skip > 0) {
       this.skip--;
       return undefined;
@@ -92,8 +108,8 @@ export function markCommitted(workflows: Iterable<WorkflowState>, xid: string | 
     wf.dirty = false;
     for (const t of wf.tasks.values()) {
       if (t.dirty || t.orig === null) t.xmin = xid;
-      // The row's msg_id as the UPDATE left it (see workflowWrites).
-      const msgId = t.dispatchMark?.msgId ?? (t.resetDispatch ? null : (t.orig?.msgId ?? null));
+      // The row's msg_id as the UPDATE left it (see workflowWrites: a new attempt clears it, whatever was marked).
+      const msgId = t.resetDispatch ? null : (t.dispatchMark?.msgId ?? t.orig?.msgId ?? null);
       t.orig = { status: t.status, attempt: t.attempt, msgId };
       t.dirty = false;
       t.resetDispatch = false;

@@ -21,13 +21,18 @@ import {
  * these statements as scripts (store/script.ts): values travel as literals.
  */
 
+/** Workflow IDs in the order every writer locks them: each once, sorted. */
+function lockOrder(ids: readonly string[]): string[] {
+  return [...new Set(ids)].sort();
+}
+
 /**
  * Locks workflow rows in id order. Every writer of task rows takes these locks first (units of work, the
  * dispatch recorder), so lock order is the same everywhere and writers cannot deadlock on task rows.
  */
 export async function lockWorkflows(tx: Db, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  const unique = [...new Set(ids)].sort();
+  const unique = lockOrder(ids);
   await sql`SELECT id FROM workflows WHERE id = ANY(${unique}::text[]) ORDER BY id FOR UPDATE`.execute(tx);
 }
 
@@ -37,7 +42,7 @@ export async function lockWorkflows(tx: Db, ids: readonly string[]): Promise<voi
  * locks are held, so it sees every task change committed by the unit of work that held them before.
  */
 export function loadWorkflowsStatements(ids: readonly string[]): [string, string] {
-  const unique = textArray([...new Set(ids)].sort());
+  const unique = textArray(lockOrder(ids));
   return [
     `SELECT ${WORKFLOW_STATE_COLUMNS.join(', ')}, xmin::text AS xmin FROM workflows WHERE id = ANY(${unique}) ORDER BY id FOR UPDATE`,
     `SELECT ${TASK_STATE_COLUMNS.join(', ')}, xmin::text AS xmin FROM tasks WHERE workflow_id = ANY(${unique})`,
@@ -56,7 +61,7 @@ export function checkCachedStatements(workflows: Iterable<WorkflowState>): [stri
     expected.push({ k: 'w', w: wf.id, t: '', x: wf.xmin });
     for (const t of wf.tasks.values()) expected.push({ k: 't', w: wf.id, t: t.id, x: t.xmin });
   }
-  const ids = textArray([...new Set(expected.map((e) => e.w))].sort());
+  const ids = textArray(lockOrder(expected.map((e) => e.w)));
   return [
     `SELECT 1 FROM workflows WHERE id = ANY(${ids}) ORDER BY id FOR UPDATE`,
     `SELECT hive_expect_rows(count(*), 0, 'a cached workflow') FROM (

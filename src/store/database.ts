@@ -32,6 +32,18 @@ export interface OpenStoreOptions {
 // string/number mix-ups between the pg driver (int8 → string) and PGlite.
 pg.types.setTypeParser(20, (v) => Number(v));
 
+let connectionsOpened = 0;
+
+/**
+ * Connections this process has opened to a PostgreSQL server so far. Row versions (xmin) identify a row only on
+ * one server timeline: after a failover to a standby that missed the last commits, transaction IDs are handed out
+ * again. Every connection to the new server is a new one, so state cached from rows read before it was opened
+ * is not trusted after (see engine/workflow-cache.ts).
+ */
+export function connectionGeneration(): number {
+  return connectionsOpened;
+}
+
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (options.url) {
     const pool = new pg.Pool({
@@ -47,7 +59,10 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     // out at that moment (inside a transaction) has no listener and would crash the process. The query in flight
     // fails on its own and the caller retries; the broken client is discarded on release.
     pool.on('error', () => {});
-    pool.on('connect', (client) => client.on('error', () => {}));
+    pool.on('connect', (client) => {
+      connectionsOpened++;
+      client.on('error', () => {});
+    });
     const db = new Kysely<Database>({ dialect: commentingDialect(new PostgresDialect({ pool })) });
     return { db, kind: 'postgres', location: redactUrl(options.url), close: () => db.destroy() };
   }

@@ -39,6 +39,10 @@ export async function runScript(db: Db, statements: readonly string[]): Promise<
   pending.set(key, statements);
   try {
     const { rows } = await sql.raw(`${SCRIPT_MARK}${key}*/`).execute(db);
+    // A connection that does not know scripts would run the mark alone, an empty query, and answer nothing.
+    if (rows.length !== statements.length) {
+      throw new Error(`a script of ${statements.length} statements was answered with ${rows.length} results`);
+    }
     return rows as unknown as StatementResult[];
   } finally {
     pending.delete(key);
@@ -54,7 +58,8 @@ function scriptOf(
   if (values !== undefined && !(Array.isArray(values) && values.length === 0)) return undefined;
   const end = text.indexOf('*/', SCRIPT_MARK.length);
   const statements = pending.get(text.slice(SCRIPT_MARK.length, end));
-  return statements && { statements, rest: text.slice(end + 2) };
+  if (!statements) throw new Error(`no statements for the script ${text.slice(0, end + 2)}`);
+  return { statements, rest: text.slice(end + 2) };
 }
 
 /** The script's text in pieces, as the server gets it: the statements, then the SQL comment. */
@@ -74,13 +79,17 @@ function scriptQuery(pieces: readonly string[]): pg.Query {
   const query = new pg.Query({ text: SCRIPT_MARK });
   // pg calls submit() when the connection is free for this query; the rest of Query (gathering the results of
   // each statement, errors, readyForQuery) stays pg's own.
-  query.submit = (connection: unknown) => {
-    const stream = (connection as { stream: NodeJS.WritableStream & { cork(): void; uncork(): void } })
-      .stream;
+  // An Error returned (not thrown) fails this query through pg's own path; a throw would leave it active forever.
+  query.submit = (connection: unknown): Error | null => {
+    const stream = (connection as { stream: ScriptStream }).stream;
+    if (!stream.writable) return new Error('the connection is closed');
     const bodies = pieces.map((p) => Buffer.from(p, 'utf8'));
+    const length = 4 + bodies.reduce((n, b) => n + b.length, 0) + 1;
+    if (length > MAX_MESSAGE)
+      return new Error(`a script of ${length} bytes is over the 1 GB a message may hold`);
     const head = Buffer.allocUnsafe(5);
     head[0] = 0x51; // 'Q'
-    head.writeInt32BE(4 + bodies.reduce((n, b) => n + b.length, 0) + 1, 1);
+    head.writeInt32BE(length, 1);
     stream.cork();
     try {
       stream.write(head);
@@ -94,6 +103,9 @@ function scriptQuery(pieces: readonly string[]): pg.Query {
   return query;
 }
 const NUL = Buffer.from([0]);
+/** PostgreSQL refuses a message over 1 GB (PQ_LARGE_MESSAGE_LIMIT); the length field must also fit an int32. */
+const MAX_MESSAGE = 0x3fffffff;
+type ScriptStream = NodeJS.WritableStream & { writable: boolean; cork(): void; uncork(): void };
 
 /**
  * Text PostgreSQL cannot hold (a NUL character), refused before it is sent, with the SQLSTATE the server gives

@@ -1,9 +1,10 @@
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encode } from '../../src/bus/envelope.js';
 import type { StreamEntry } from '../../src/bus/stream-reader.js';
 import { Coordinator } from '../../src/engine/coordinator.js';
 import { submitWorkflow } from '../../src/engine/submit.js';
-import { type EngineHarness, engineHarness } from '../helpers/engine.js';
+import { type EngineHarness, engineHarness, waitFor } from '../helpers/engine.js';
 
 const TP = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`;
 const CONFIG = {
@@ -79,5 +80,70 @@ describe('a coordinator applying batches on the same workflow', () => {
       .orderBy('seq')
       .execute();
     expect(progress.map((e) => (e.data as { kind: string }).kind)).toEqual(['first', 'second']);
+  });
+
+  it('does not claim and apply again a batch of its own that is slow to apply', async () => {
+    const { id } = await submitWorkflow(
+      h.deps,
+      { tasks: [{ id: 'a', type: 'api_creation', agent: 'backend_agent' }] },
+      { correlationId: 'slow-1' },
+    );
+    // Another transaction holds the workflow's lock: the batch waits for it well past claimIdleMs.
+    let unlock!: () => void;
+    const unlocked = new Promise<void>((resolve) => {
+      unlock = resolve;
+    });
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = h.deps.db.transaction().execute(async (tx) => {
+      await sql`SELECT 1 FROM workflows WHERE id = ${id} FOR UPDATE`.execute(tx);
+      locked();
+      await unlocked;
+    });
+    await isLocked;
+    const coordinator = new Coordinator(h.deps, { connect: h.connect, claimIdleMs: 300, blockMs: 50 });
+    await coordinator.start();
+    try {
+      await h.redis.xadd(
+        h.deps.keys.results(),
+        '*',
+        ...encode({
+          kind: 'log',
+          cid: 'slow-1',
+          tp: TP,
+          ts: Date.now(),
+          wf: id,
+          task: 'a',
+          attempt: 1,
+          payload: {
+            instance: 'backend_agent-test-1',
+            agent: 'backend_agent',
+            lines: [{ ts: Date.now(), level: 'info', message: 'once' }],
+          },
+        }),
+      );
+      // Long enough for the entry to go idle and for several claim rounds (every claimIdleMs / 2).
+      await new Promise((r) => setTimeout(r, 1_200));
+      unlock();
+      await holder;
+      await waitFor(
+        async () => (await h.redis.xlen(h.deps.keys.results())) === 0,
+        10_000,
+        'the batch applied and deleted',
+      );
+      // A second copy would be applied right behind the first (it waits in the workflow's lane).
+      await new Promise((r) => setTimeout(r, 300));
+      const logs = await h.deps.db
+        .selectFrom('agent_logs')
+        .select('message')
+        .where('workflow_id', '=', id)
+        .execute();
+      expect(logs.map((l) => l.message)).toEqual(['once']);
+    } finally {
+      unlock();
+      await coordinator.close();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cancelWorkflow } from '../../src/engine/cancel.js';
 import type { EngineDeps } from '../../src/engine/deps.js';
+import { dispatcherFor } from '../../src/engine/dispatcher.js';
 import { Router } from '../../src/engine/router.js';
 import type { WorkflowState } from '../../src/engine/state.js';
 import { submitWorkflow } from '../../src/engine/submit.js';
@@ -32,6 +33,17 @@ function seeing(id: string, seen: string[]) {
   };
 }
 
+/**
+ * Submits a workflow and leaves it cached by a read: its send recorded first, so that no group commit of the
+ * dispatcher (which drops the workflow from the cache) can come between, however slow the machine.
+ */
+async function submittedAndCached(deps: EngineDeps, correlationId: string): Promise<string> {
+  const { id } = await submitWorkflow(deps, ONE_TASK, { correlationId });
+  await dispatcherFor(deps).flush();
+  await runUnitOfWork(deps, new Router(), [id], () => {});
+  return id;
+}
+
 // A unit of work decides on the copy of its workflows this process committed last, and checks it in its write
 // script: the cache is never trusted, so another process's write costs a rerun, never a wrong decision.
 describe.each(DATABASE_KINDS)('the workflow cache on %s', (_kind, create) => {
@@ -47,8 +59,10 @@ describe.each(DATABASE_KINDS)('the workflow cache on %s', (_kind, create) => {
   });
 
   it('decides on the copy a submission left, checked in the one write script', async () => {
-    const { id } = await submitWorkflow(h.deps, ONE_TASK, { correlationId: 'cache-hit' });
     const [hits, stale] = [await units('hit'), await units('stale')];
+    // No await between the submission and the unit but the submission's own: its send is still unrecorded, and
+    // the unit takes it.
+    const { id } = await submitWorkflow(h.deps, ONE_TASK, { correlationId: 'cache-hit' });
     const seen: string[] = [];
     await runUnitOfWork(h.deps, new Router(), [id], seeing(id, seen));
     await runUnitOfWork(h.deps, new Router(), [id], seeing(id, seen));
@@ -64,7 +78,7 @@ describe.each(DATABASE_KINDS)('the workflow cache on %s', (_kind, create) => {
   });
 
   it('reruns on fresh rows when another process changed the workflow since', async () => {
-    const { id } = await submitWorkflow(h.deps, ONE_TASK, { correlationId: 'cache-stale' });
+    const id = await submittedAndCached(h.deps, 'cache-stale');
     await cancelWorkflow(other, id);
     const stale = await units('stale');
     const seen: string[] = [];
@@ -91,7 +105,7 @@ describe.each(DATABASE_KINDS)('the workflow cache on %s', (_kind, create) => {
   });
 
   it('reruns when a task row appeared or changed underneath, even with its status and attempt unchanged', async () => {
-    const { id } = await submitWorkflow(h.deps, ONE_TASK, { correlationId: 'cache-rows' });
+    const id = await submittedAndCached(h.deps, 'cache-rows');
     await sql`INSERT INTO tasks (workflow_id, id, position, correlation_id, type, status, max_attempts, timeout_ms)
       SELECT workflow_id, 'b', 1, correlation_id, type, 'pending', max_attempts, timeout_ms FROM tasks
       WHERE workflow_id = ${id} AND id = 'a'`.execute(h.deps.db);
@@ -108,6 +122,33 @@ describe.each(DATABASE_KINDS)('the workflow cache on %s', (_kind, create) => {
     await runUnitOfWork(h.deps, new Router(), [id], seeing(id, seen));
     expect(seen).toEqual(['running:a,b', 'running:a,b']);
   });
+
+  it('gives a mutator deciding on cached workflows no query of its own: it would run outside the transaction', async () => {
+    const id = await submittedAndCached(h.deps, 'cache-query');
+    await expect(
+      runUnitOfWork(h.deps, new Router(), [id], async (_machine, _workflows, _fx, tx) => {
+        await tx.selectFrom('tasks').selectAll().execute();
+      }),
+    ).rejects.toMatchObject({ code: 'HIVE_ERR_INTERNAL' });
+  });
+
+  it.skipIf(_kind === 'pglite')(
+    'reads afresh after the process opened a connection (after a failover the same xmin can name other rows)',
+    async () => {
+      const id = await submittedAndCached(h.deps, 'cache-conn');
+      const [hits, reads] = [await units('hit'), await units('read')];
+      // A second connection while the first is held: the pool opens one.
+      await h.deps.db.connection().execute(async (held) => {
+        await sql`SELECT 1`.execute(held);
+        await sql`SELECT 1`.execute(h.deps.db);
+      });
+      await runUnitOfWork(h.deps, new Router(), [id], () => {});
+      expect([(await units('hit')) - hits, (await units('read')) - reads]).toEqual([0, 1]);
+      // And the copy that read left is used again.
+      await runUnitOfWork(h.deps, new Router(), [id], () => {});
+      expect((await units('hit')) - hits).toBe(1);
+    },
+  );
 });
 
 describe('WorkflowCache', () => {

@@ -1,8 +1,10 @@
-import { sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
 import { newContext, runInContext } from '../../src/core/context.js';
+import type { Database } from '../../src/store/schema.js';
 import { literal, runScript, textArray, UnstorableTextError } from '../../src/store/script.js';
-import { DATABASE_KINDS } from '../helpers/databases.js';
+import { createPostgresDatabase, DATABASE_KINDS } from '../helpers/databases.js';
 
 describe.each(DATABASE_KINDS)('statement scripts on %s', (_kind, create) => {
   it('run every statement in one call and answer each with its rows and its own row count', async () => {
@@ -102,6 +104,21 @@ describe.each(DATABASE_KINDS)('statement scripts on %s', (_kind, create) => {
       expect(() => literal('a\u0000b')).toThrow(expect.objectContaining({ code: '22021' }));
       expect(() => textArray(['ok', '\u0000'])).toThrow(UnstorableTextError);
     } finally {
+      await t.drop();
+    }
+  });
+});
+
+describe('a statement script on a connection that does not know scripts', () => {
+  it('is refused instead of answered with nothing', async () => {
+    const t = await createPostgresDatabase({ migrate: false });
+    const plain = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: t.url, max: 1 }) }),
+    });
+    try {
+      await expect(runScript(plain, ['SELECT 1', 'SELECT 2'])).rejects.toThrow(/answered with 0 results/);
+    } finally {
+      await plain.destroy();
       await t.drop();
     }
   });
