@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Pipeline, PipelineReplies } from '../bus/redis.js';
 import { currentContext } from '../core/context.js';
 import { HiveError } from '../core/errors.js';
-import type { Db } from '../store/database.js';
+import { connectionGeneration, type Db } from '../store/database.js';
 import { runScript } from '../store/script.js';
 import { observeEvents } from '../telemetry/engine-metrics.js';
 import { workflowCacheUnits } from '../telemetry/metrics.js';
@@ -87,9 +87,11 @@ export async function runUnitOfWork(
   const cache = workflowCacheFor(deps);
   const sends = await dispatcher.take(workflowIds);
   let result: Committed;
+  let generation = -1;
   for (let attempt = 1; ; attempt++) {
     // Only a first try uses the cache: a rerun decides on rows read afresh.
     let cached = attempt === 1 ? cache.take(workflowIds) : undefined;
+    const takenIn = connectionGeneration();
     if (cached && !sends.every((s) => cached?.get(s.item.workflowId)?.tasks.has(s.item.taskId))) {
       cached = undefined; // a send recordSends would mark with a query of its own, outside the transaction
     }
@@ -97,7 +99,8 @@ export async function runUnitOfWork(
     try {
       result = await deps.db.connection().execute((conn) => {
         // Checked once the connection is held: a connection opened since the take may lead to another server.
-        used = cached && cache.current() ? cached : undefined;
+        generation = connectionGeneration();
+        used = cached && generation === takenIn ? cached : undefined;
         return transact(
           conn,
           deps,
@@ -144,7 +147,7 @@ export async function runUnitOfWork(
   const changed = new Set<string>();
   for (const wf of result.workflows.values()) if (wf.dirty) changed.add(wf.id);
   markCommitted(result.workflows.values(), result.xid);
-  cache.put(result.workflows.values());
+  cache.put(result.workflows.values(), generation);
   return { fx: result.fx, events: result.events, workflows: result.workflows, changed };
 }
 

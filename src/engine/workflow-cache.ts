@@ -10,22 +10,13 @@ import { FINAL_WORKFLOW_STATUSES, type WorkflowState } from './state.js';
  * afresh. The cache is therefore never trusted, only checked: a stale copy costs a round trip, not correctness.
  */
 export class WorkflowCache {
-  private readonly entries = new Map<string, WorkflowState>();
+  /** Each workflow with the connection generation it was read or committed in (see connectionGeneration). */
+  private readonly entries = new Map<string, { wf: WorkflowState; generation: number }>();
   /** Units to run without the cache after checks failed (another coordinator writes the same workflows). */
   private skip = 0;
   private penalty = 0;
-  private generation = connectionGeneration();
 
   constructor(private readonly max = 10_000) {}
-
-  /**
-   * False once this process has opened a database connection since the cache last took anything: rows may now
-   * come from another server (a failover), where the same xmin can name other contents. Checked by a unit once
-   * it holds its connection.
-   */
-  current(): boolean {
-    return connectionGeneration() === this.generation;
-  }
 
   get size(): number {
     return this.entries.size;
@@ -33,25 +24,24 @@ export class WorkflowCache {
 
   /**
    * Every one of these workflows, taken out of the cache (the unit owns them now and puts them back once
-   * committed), or undefined when any is missing or the cache is resting after failed checks.
+   * committed), or undefined when any is missing or the cache is resting after failed checks. A copy from before
+   * the process last opened a database connection does not count: rows may now come from another server (a
+   * failover to a standby that missed the last commits hands out the same transaction IDs again, so the same
+   * xmin can name other contents). The unit checks the generation again once it holds its connection.
    */
   take(ids: readonly string[]): Map<string, WorkflowState> | undefined {
     if (ids.length === 0) return undefined;
-    if (!this.current()) {
-      this.entries.clear();
-      this.generation = connectionGeneration();
-      return undefined;
-    }
     if (this.skip > 0) {
       this.skip--;
       return undefined;
     }
-    for (const id of ids) if (!this.entries.has(id)) return undefined;
+    const generation = connectionGeneration();
+    for (const id of ids) if (this.entries.get(id)?.generation !== generation) return undefined;
     const taken = new Map<string, WorkflowState>();
     for (const id of ids) {
-      const wf = this.entries.get(id);
-      if (!wf) continue; // a duplicate ID, taken already
-      taken.set(id, wf);
+      const entry = this.entries.get(id);
+      if (!entry) continue; // a duplicate ID, taken already
+      taken.set(id, entry.wf);
       this.entries.delete(id);
     }
     return taken;
@@ -72,12 +62,16 @@ export class WorkflowCache {
     this.penalty = 0;
   }
 
-  /** Committed (or freshly read) workflows whose rows all carry a known xmin; ended ones are dropped. */
-  put(workflows: Iterable<WorkflowState>): void {
+  /**
+   * Committed (or freshly read) workflows whose rows all carry a known xmin, from a unit whose connection was
+   * taken in `generation`; ended ones are dropped, and all of them when a connection was opened since.
+   */
+  put(workflows: Iterable<WorkflowState>, generation: number): void {
+    const current = generation === connectionGeneration();
     for (const wf of workflows) {
       this.entries.delete(wf.id);
-      if (FINAL_WORKFLOW_STATUSES.has(wf.status) || !isVersioned(wf)) continue;
-      this.entries.set(wf.id, wf);
+      if (!current || FINAL_WORKFLOW_STATUSES.has(wf.status) || !isVersioned(wf)) continue;
+      this.entries.set(wf.id, { wf, generation });
     }
     // A Map iterates in insertion order: the least recently used go first.
     for (const id of this.entries.keys()) {

@@ -8,8 +8,9 @@ import type { WorkflowState } from '../../src/engine/state.js';
 import { submitWorkflow } from '../../src/engine/submit.js';
 import { runUnitOfWork } from '../../src/engine/unit-of-work.js';
 import { WorkflowCache } from '../../src/engine/workflow-cache.js';
+import { connectionGeneration } from '../../src/store/database.js';
 import { workflowCacheUnits } from '../../src/telemetry/metrics.js';
-import { DATABASE_KINDS } from '../helpers/databases.js';
+import { createPostgresDatabase, DATABASE_KINDS } from '../helpers/databases.js';
 import { type EngineHarness, engineHarness } from '../helpers/engine.js';
 
 const CONFIG = {
@@ -152,6 +153,7 @@ describe.each(DATABASE_KINDS)('the workflow cache on %s', (_kind, create) => {
 });
 
 describe('WorkflowCache', () => {
+  const now = connectionGeneration;
   const wf = (id: string, status: WorkflowState['status'] = 'running'): WorkflowState => ({
     id,
     correlationId: id,
@@ -170,7 +172,7 @@ describe('WorkflowCache', () => {
 
   it('hands out all of a unit’s workflows or none, and each to one unit at a time', () => {
     const cache = new WorkflowCache();
-    cache.put([wf('a'), wf('b')]);
+    cache.put([wf('a'), wf('b')], now());
     expect(cache.take(['a', 'c'])).toBeUndefined();
     expect([...(cache.take(['a', 'b', 'a'])?.keys() ?? [])]).toEqual(['a', 'b']);
     expect(cache.take(['a'])).toBeUndefined();
@@ -178,20 +180,34 @@ describe('WorkflowCache', () => {
 
   it('keeps neither ended workflows nor rows of unknown version, and forgets the least recently used', () => {
     const cache = new WorkflowCache(2);
-    cache.put([wf('done', 'completed'), { ...wf('new'), xmin: undefined }]);
+    cache.put([wf('done', 'completed'), { ...wf('new'), xmin: undefined }], now());
     expect(cache.size).toBe(0);
-    cache.put([wf('a'), wf('b')]);
-    cache.put([wf('a')]);
-    cache.put([wf('c')]);
+    cache.put([wf('a'), wf('b')], now());
+    cache.put([wf('a')], now());
+    cache.put([wf('c')], now());
     expect(cache.take(['b'])).toBeUndefined();
     expect(cache.take(['a', 'c'])?.size).toBe(2);
+  });
+
+  it('keeps nothing read over a connection older than the newest, and hands out nothing read before it', async () => {
+    const cache = new WorkflowCache();
+    cache.put([wf('a')], now() - 1);
+    expect(cache.take(['a'])).toBeUndefined();
+    cache.put([wf('a')], now());
+    const t = await createPostgresDatabase({ migrate: false });
+    try {
+      await sql`SELECT 1`.execute(t.store.db); // a connection opened: the copy of 'a' may be of another server
+      expect(cache.take(['a'])).toBeUndefined();
+    } finally {
+      await t.drop();
+    }
   });
 
   it('rests for a growing number of units while checks keep failing', () => {
     const cache = new WorkflowCache();
     const restsAfter = () => {
       let rested = 0;
-      cache.put([wf('a')]);
+      cache.put([wf('a')], now());
       while (!cache.take(['a'])) rested++;
       return rested;
     };

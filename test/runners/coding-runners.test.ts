@@ -345,6 +345,12 @@ describe('coding-agent runners with stand-in CLIs', () => {
         .where('workflow_id', '=', res.id)
         .execute();
       expect(logs.length, `${label} logs`).toBeGreaterThan(0);
+      // A run stopped by its deadline says so in its log, even when the CLI printed nothing before it.
+      if (c.case === 'hang')
+        expect(
+          logs.some((l) => l.message.endsWith('stopped: timeout')),
+          label,
+        ).toBe(true);
       expect(logs.every((l) => l.correlation_id === res.correlationId)).toBe(true);
       if (c.retryable !== undefined) {
         const failed = await h.deps.db

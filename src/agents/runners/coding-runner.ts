@@ -201,7 +201,11 @@ export class CodingRunner implements Runner {
     }
     const classified = ctx.signal.aborted ? undefined : stopped ? undefined : await session.finish(exit);
     const usage = session.usage();
-    if (ctx.signal.aborted) return withUsage(abortedOutcome(ctx.signal, ctx.timeoutMs), usage);
+    if (ctx.signal.aborted) {
+      // Said in the task's log too: a CLI stopped before it printed anything would leave a run with no line at all.
+      ctx.log('warn', `${this.tool.binary} stopped: ${String(ctx.signal.reason ?? 'aborted')}`);
+      return withUsage(abortedOutcome(ctx.signal, ctx.timeoutMs), usage);
+    }
     if (stopped)
       return failedOutcome({ ok: false, class: stopped.cls, message: stopped.message, details: {} }, usage);
     if (!classified!.ok) return failedOutcome(classified!, usage);
