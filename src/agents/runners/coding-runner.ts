@@ -108,7 +108,7 @@ export class CodingRunner implements Runner {
             ),
         );
       } catch {
-        return abortedOutcome(ctx.signal, ctx.timeoutMs);
+        return this.stopped(ctx); // while waiting for a slot
       }
     }
     let wt: Worktree | undefined;
@@ -201,11 +201,7 @@ export class CodingRunner implements Runner {
     }
     const classified = ctx.signal.aborted ? undefined : stopped ? undefined : await session.finish(exit);
     const usage = session.usage();
-    if (ctx.signal.aborted) {
-      // Said in the task's log too: a CLI stopped before it printed anything would leave a run with no line at all.
-      ctx.log('warn', `${this.tool.binary} stopped: ${String(ctx.signal.reason ?? 'aborted')}`);
-      return withUsage(abortedOutcome(ctx.signal, ctx.timeoutMs), usage);
-    }
+    if (ctx.signal.aborted) return withUsage(this.stopped(ctx), usage);
     if (stopped)
       return failedOutcome({ ok: false, class: stopped.cls, message: stopped.message, details: {} }, usage);
     if (!classified!.ok) return failedOutcome(classified!, usage);
@@ -219,6 +215,15 @@ export class CodingRunner implements Runner {
       if (this.runnerName === 'aider') output.diff = await patchOf(wt);
     }
     return withUsage({ ok: true, output }, usage);
+  }
+
+  /**
+   * A run ended by its deadline, a cancel or a shutdown, said in the task's log too: a run stopped before its CLI
+   * printed anything (or while it waited for a slot) would otherwise leave no line at all.
+   */
+  private stopped(ctx: RunnerContext): RunnerOutcome {
+    ctx.log('warn', `${this.tool.binary} stopped: ${String(ctx.signal.reason ?? 'aborted')}`);
+    return abortedOutcome(ctx.signal, ctx.timeoutMs);
   }
 
   private merge(task: RunnerTask, ctx: RunnerContext): Promise<RunnerOutcome> {
