@@ -208,7 +208,8 @@ export class Coordinator {
   private lane(entries: readonly StreamEntry[]): Promise<() => void> {
     const workflows = new Set<string>();
     for (const [, fields] of entries) {
-      for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === 'wf') workflows.add(fields[i + 1]!);
+      const wf = fieldsToRecord(fields).wf;
+      if (wf !== undefined) workflows.add(wf);
     }
     const ahead = new Set<Promise<void>>();
     let done!: () => void;

@@ -13,3 +13,19 @@ export interface EngineDeps {
   readonly config: HiveConfig;
   readonly logger: Logger;
 }
+
+/**
+ * One instance of something per deps (the process's dispatcher, its workflow cache): created on first use,
+ * shared by everything built on the same deps, gone with them.
+ */
+export function perDeps<T>(create: (deps: EngineDeps) => T): (deps: EngineDeps) => T {
+  const instances = new WeakMap<EngineDeps, T>();
+  return (deps) => {
+    let instance = instances.get(deps);
+    if (instance === undefined) {
+      instance = create(deps);
+      instances.set(deps, instance);
+    }
+    return instance;
+  };
+}

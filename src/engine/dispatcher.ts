@@ -5,7 +5,7 @@ import { newSpanId, newTraceId } from '../core/ids.js';
 import { formatTraceparent } from '../core/traceparent.js';
 import type { Db } from '../store/database.js';
 import { recordSpan, SpanKind } from '../telemetry/tracing.js';
-import type { EngineDeps } from './deps.js';
+import { type EngineDeps, perDeps } from './deps.js';
 import { type EventDraft, type HiveEvent, insertEvents, publishEvents } from './events.js';
 import type { WorkflowState } from './state.js';
 import { workflowCacheFor } from './workflow-cache.js';
@@ -267,14 +267,5 @@ async function markSends(tx: Db, batch: readonly Sent[]): Promise<Sent[]> {
   return batch.filter((s) => already.has(s.entryId));
 }
 
-const dispatchers = new WeakMap<EngineDeps, Dispatcher>();
-
 /** The process's dispatcher for these deps (one marker queue per process, shared by submit, coordinator and sweeps). */
-export function dispatcherFor(deps: EngineDeps): Dispatcher {
-  let d = dispatchers.get(deps);
-  if (!d) {
-    d = new Dispatcher(deps);
-    dispatchers.set(deps, d);
-  }
-  return d;
-}
+export const dispatcherFor = perDeps((deps) => new Dispatcher(deps));

@@ -1,5 +1,5 @@
 import { connectionGeneration } from '../store/database.js';
-import type { EngineDeps } from './deps.js';
+import { perDeps } from './deps.js';
 import { FINAL_WORKFLOW_STATUSES, type WorkflowState } from './state.js';
 
 /**
@@ -112,14 +112,5 @@ export function markCommitted(workflows: Iterable<WorkflowState>, xid: string | 
   }
 }
 
-const caches = new WeakMap<EngineDeps, WorkflowCache>();
-
 /** The process's workflow cache for these deps (shared by submit, coordinator, sweeps and cancels). */
-export function workflowCacheFor(deps: EngineDeps): WorkflowCache {
-  let c = caches.get(deps);
-  if (!c) {
-    c = new WorkflowCache();
-    caches.set(deps, c);
-  }
-  return c;
-}
+export const workflowCacheFor = perDeps(() => new WorkflowCache());

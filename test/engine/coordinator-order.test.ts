@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encode } from '../../src/bus/envelope.js';
+import { type Envelope, encode } from '../../src/bus/envelope.js';
 import type { StreamEntry } from '../../src/bus/stream-reader.js';
 import { Coordinator } from '../../src/engine/coordinator.js';
 import { submitWorkflow } from '../../src/engine/submit.js';
@@ -10,6 +10,22 @@ const TP = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`;
 const CONFIG = {
   agents: { backend_agent: { capabilities: ['api_creation'], runner: 'sdk', instances: 0 } },
 };
+
+const WHO = { instance: 'backend_agent-test-1', agent: 'backend_agent' };
+
+/** An agent's log message for task `a` of the workflow, as its stream fields. */
+function logFields(cid: string, wf: string, line: Envelope<'log'>['payload']['lines'][number]): string[] {
+  return encode({
+    kind: 'log',
+    cid,
+    tp: TP,
+    ts: Date.now(),
+    wf,
+    task: 'a',
+    attempt: 1,
+    payload: { ...WHO, lines: [line] },
+  });
+}
 
 // Two batches in flight can each hold messages of the same workflow. The batch read first must be applied first:
 // otherwise a run's later progress step could be numbered before an earlier one.
@@ -28,21 +44,13 @@ describe('a coordinator applying batches on the same workflow', () => {
       { tasks: [{ id: 'a', type: 'api_creation', agent: 'backend_agent' }] },
       { correlationId: 'order-1' },
     );
-    const who = { instance: 'backend_agent-test-1', agent: 'backend_agent' };
     const step = (n: number, kind: string): StreamEntry => [
       `1-${n}`,
-      encode({
-        kind: 'log',
-        cid: 'order-1',
-        tp: TP,
+      logFields('order-1', id, {
         ts: Date.now(),
-        wf: id,
-        task: 'a',
-        attempt: 1,
-        payload: {
-          ...who,
-          lines: [{ ts: Date.now(), level: 'info', message: kind, progress: { kind, summary: kind } }],
-        },
+        level: 'info',
+        message: kind,
+        progress: { kind, summary: kind },
       }),
     ];
     // The first batch also carries an instance's first heartbeat: a transaction of its own before its unit of
@@ -55,7 +63,7 @@ describe('a coordinator applying batches on the same workflow', () => {
         tp: TP,
         ts: Date.now(),
         payload: {
-          ...who,
+          ...WHO,
           state: 'online',
           host: 'test',
           pid: 1,
@@ -109,20 +117,7 @@ describe('a coordinator applying batches on the same workflow', () => {
       await h.redis.xadd(
         h.deps.keys.results(),
         '*',
-        ...encode({
-          kind: 'log',
-          cid: 'slow-1',
-          tp: TP,
-          ts: Date.now(),
-          wf: id,
-          task: 'a',
-          attempt: 1,
-          payload: {
-            instance: 'backend_agent-test-1',
-            agent: 'backend_agent',
-            lines: [{ ts: Date.now(), level: 'info', message: 'once' }],
-          },
-        }),
+        ...logFields('slow-1', id, { ts: Date.now(), level: 'info', message: 'once' }),
       );
       // Long enough for the entry to go idle and for several claim rounds (every claimIdleMs / 2).
       await new Promise((r) => setTimeout(r, 1_200));
