@@ -193,6 +193,17 @@ describe('chaos', () => {
     fleet.coordinator();
     for (const a of AGENTS) fleet.agent(a);
     const ids = await submit(WORKFLOWS, 'chaos-5');
+    // Mid-run: the coordinator is up and applying results (on a busy machine it can take longer than 1.5 s to
+    // boot, and a coordinator that finds no database at boot exits: that is start-up, not this scenario).
+    for (const deadline = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 100))) {
+      const started = await sql<{
+        n: number;
+      }>`SELECT count(*)::int AS n FROM tasks WHERE started_at IS NOT NULL`
+        .execute(store.db)
+        .then((r) => Number(r.rows[0]?.n ?? 0));
+      if (started > 0) break;
+      if (Date.now() > deadline) throw new Error('no task started within 60 s');
+    }
     await new Promise((r) => setTimeout(r, 1_500));
     pg.stopImmediate();
     await new Promise((r) => setTimeout(r, 1_500));
