@@ -47,6 +47,16 @@ export const envSchema = z.object({
     .min(1_024)
     .max(1_073_741_824)
     .default(1_048_576),
+  /**
+   * How long a process waits at start for its PostgreSQL server (one starting at the same time, or restarting)
+   * before giving up; 0 tries once.
+   */
+  HIVE_DB_WAIT_MS: z.coerce
+    .number({ message: 'expected a number of milliseconds' })
+    .int('expected a whole number of milliseconds')
+    .min(0, 'expected 0 or more milliseconds')
+    .max(86_400_000, 'expected at most a day (86400000 ms)')
+    .default(30_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
 });
 

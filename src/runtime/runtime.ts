@@ -7,6 +7,7 @@ import { type HiveConfig, loadConfigFile } from '../core/config-file.js';
 import { createLogger, type Logger, setRootLogger } from '../core/logger.js';
 import { openStore, type Store } from '../store/database.js';
 import { migrateUp } from '../store/migrator.js';
+import { waitForDatabase } from '../store/wait-for-database.js';
 import { initTracing, shutdownTracing } from '../telemetry/tracing.js';
 
 export interface Runtime {
@@ -57,7 +58,19 @@ export async function createRuntime(opts: RuntimeOptions = {}): Promise<Runtime>
   if (opts.needDb) {
     store = await openStore({ url: env.HIVE_DATABASE_URL, pgliteDir: path.join(env.HIVE_HOME, 'pgdata') });
     closers.unshift(() => store!.close());
-    if (opts.migrate !== false) await migrateUp(store.db);
+    try {
+      if (store.kind === 'postgres')
+        await waitForDatabase(store.db, {
+          timeoutMs: env.HIVE_DB_WAIT_MS,
+          location: store.location,
+          logger,
+        });
+      if (opts.migrate !== false) await migrateUp(store.db);
+    } catch (err) {
+      // Nothing else of this process runs: what was opened so far (a Redis it started, tracing) closes.
+      for (const close of closers) await Promise.resolve(close()).catch(() => {});
+      throw err;
+    }
   }
   return {
     env,
