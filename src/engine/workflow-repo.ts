@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { HiveError } from '../core/errors.js';
 import type { Db } from '../store/database.js';
 import type { NewAgentLog } from '../store/schema.js';
-import { literal, textArray } from '../store/script.js';
+import { jsonRows, literal, textArray } from '../store/script.js';
 import {
   TASK_STATE_COLUMNS,
   type TaskState,
@@ -67,8 +67,7 @@ export function checkCachedStatements(workflows: Iterable<WorkflowState>): [stri
     `SELECT hive_expect_rows(count(*), 0, 'a cached workflow') FROM (
       SELECT 'w' AS k, id AS w, '' AS t, xmin::text AS x FROM workflows WHERE id = ANY(${ids})
       UNION ALL SELECT 't', workflow_id, id, xmin::text FROM tasks WHERE workflow_id = ANY(${ids})
-    ) AS a FULL JOIN jsonb_to_recordset(${literal(JSON.stringify(expected))}::jsonb) AS e(k text, w text, t text, x text)
-      USING (k, w, t)
+    ) AS a FULL JOIN ${jsonRows(expected, 'e', 'k text, w text, t text, x text')} USING (k, w, t)
     WHERE a.x IS DISTINCT FROM e.x`,
   ];
 }
@@ -222,8 +221,7 @@ export function workflowWrites(workflows: Iterable<WorkflowState>): string[] {
       guarded(
         `UPDATE workflows w SET status = v.status, error = v.error, started_at = v.started_at,
         finished_at = v.finished_at, updated_at = now()
-      FROM jsonb_to_recordset(${literal(JSON.stringify(wfUpdates))}::jsonb) AS v(id text, prev_status text, status text,
-        error jsonb, started_at timestamptz, finished_at timestamptz)
+      FROM ${jsonRows(wfUpdates, 'v', 'id text, prev_status text, status text, error jsonb, started_at timestamptz, finished_at timestamptz')}
       WHERE w.id = v.id AND w.status = v.prev_status`,
         wfUpdates.length,
         'a workflow',
@@ -242,11 +240,14 @@ export function workflowWrites(workflows: Iterable<WorkflowState>): string[] {
         started_at = v.started_at, finished_at = v.finished_at,
         dispatched_at = CASE WHEN v.reset_dispatch THEN NULL ELSE coalesce(v.dispatched_at, t.dispatched_at) END,
         msg_id = CASE WHEN v.reset_dispatch THEN NULL ELSE coalesce(v.msg_id, t.msg_id) END
-      FROM jsonb_to_recordset(${literal(JSON.stringify(updates))}::jsonb) AS v(workflow_id text, id text, prev_status text,
-        prev_attempt int, status text, attempt int, agent text, output jsonb, error jsonb, usage jsonb,
-        completed_order int, instance text, not_before timestamptz, deadline_at timestamptz,
-        queued_at timestamptz, started_at timestamptz, finished_at timestamptz, reset_dispatch boolean,
-        dispatched_at timestamptz, msg_id text)
+      FROM ${jsonRows(
+        updates,
+        'v',
+        `workflow_id text, id text, prev_status text, prev_attempt int, status text, attempt int, agent text,
+        output jsonb, error jsonb, usage jsonb, completed_order int, instance text, not_before timestamptz,
+        deadline_at timestamptz, queued_at timestamptz, started_at timestamptz, finished_at timestamptz,
+        reset_dispatch boolean, dispatched_at timestamptz, msg_id text`,
+      )}
       WHERE t.workflow_id = v.workflow_id AND t.id = v.id AND t.status = v.prev_status AND t.attempt = v.prev_attempt`,
         updates.length,
         'a task',
