@@ -5,10 +5,29 @@ import { sleep, summarize } from './lib/common.mjs';
 import { startHiveSystem, TWO_STEP } from './lib/hive-system.mjs';
 
 const BATCH = 100;
+/**
+ * Every measured run starts on a system that has already done the same work for a while: a coordinator, an agent
+ * or a queue runs for days, and the first seconds of a process (JIT compilation, pools and connections opening,
+ * PostgreSQL backends touching their shared buffers for the first time) are not what a user waits on. Hive and
+ * BullMQ get the same warm-up; `--cold` (HIVE_BENCH_WARMUP=0) measures from a standing start.
+ */
+const warmup = () => process.env.HIVE_BENCH_WARMUP !== '0';
+const WARMUP_WORKFLOWS = 2_000;
+const WARMUP_SECONDS = 2;
 
 async function hiveThroughput(n, opts = {}) {
   const hive = await startHiveSystem(opts);
   try {
+    if (warmup()) {
+      const warm = [];
+      for (let i = 0; i < WARMUP_WORKFLOWS; i += BATCH)
+        for (const r of await hive.submit(
+          Array.from({ length: BATCH }, () => TWO_STEP),
+          `bench-warm-${i}`,
+        ))
+          warm.push(r.id);
+      await hive.waitAll(warm);
+    }
     const ids = [];
     const t0 = performance.now();
     for (let i = 0; i < n; i += BATCH) {
@@ -29,6 +48,11 @@ async function hiveThroughput(n, opts = {}) {
 async function bullmqThroughput(n, opts = {}) {
   const bull = await startBullmqSystem(opts);
   try {
+    if (warmup()) {
+      const warm = [];
+      for (let i = 0; i < WARMUP_WORKFLOWS; i += BATCH) warm.push(...(await bull.submit(BATCH)));
+      await bull.waitAll(warm);
+    }
     const ids = [];
     const t0 = performance.now();
     for (let i = 0; i < n; i += BATCH) ids.push(...(await bull.submit(Math.min(BATCH, n - i))));
@@ -49,8 +73,16 @@ export async function throughput({ workflows = 10_000 } = {}) {
   return { hive, bullmq, ratio: round(hive.workflowsPerSecond / bullmq.workflowsPerSecond) };
 }
 
-/** Offers `rate` workflows per second for `seconds`, in ticks of 10 ms; returns submit→completed latencies. */
+/**
+ * Offers `rate` workflows per second for `seconds`, in ticks of 10 ms, after the same offer for WARMUP_SECONDS
+ * unmeasured; returns submit→completed latencies.
+ */
 async function offered(system, rate, seconds, submitOne) {
+  if (warmup()) await offeredFor(system, rate, WARMUP_SECONDS, submitOne);
+  return summarize(await offeredFor(system, rate, seconds, submitOne));
+}
+
+async function offeredFor(system, rate, seconds, submitOne) {
   const started = new Map();
   const ids = [];
   const total = Math.round(rate * seconds);
@@ -71,7 +103,7 @@ async function offered(system, rate, seconds, submitOne) {
     await sleep(10);
   }
   await system.waitAll(ids);
-  return summarize(ids.map((id) => system.completedAt.get(id) - started.get(id)));
+  return ids.map((id) => system.completedAt.get(id) - started.get(id));
 }
 
 /** 2. Latency: submit→completed at 200 and 1,000 workflows per second. */
@@ -109,14 +141,18 @@ export async function dispatch({ rate = 500, seconds = 10 } = {}) {
   const hive = await startHiveSystem();
   try {
     const one = { tasks: [{ type: 'api_creation', agent: 'backend_agent' }] };
-    await offered(hive, rate, seconds, async (count) =>
+    const submit = async (count) =>
       (
         await hive.submit(
           Array.from({ length: count }, () => one),
           'bench-dispatch',
         )
-      ).map((r) => r.id),
-    );
+      ).map((r) => r.id);
+    if (warmup()) {
+      await offeredFor(hive, rate, WARMUP_SECONDS, submit);
+      hive.startedAtByTask.length = 0;
+    }
+    await offeredFor(hive, rate, seconds, submit);
     return { rate, queuedToStartedMs: summarize(hive.startedAtByTask) };
   } finally {
     await hive.stop();

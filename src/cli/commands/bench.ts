@@ -12,11 +12,12 @@ export function register(program: Command): void {
     .description('run the benchmark suite against the built output (docs/benchmarks.md)')
     .option('--json', 'print JSON')
     .option('--quick', 'smaller runs')
+    .option('--cold', 'measure from a standing start (no warm-up before each measured run)')
     .option(
       '--only <names>',
       'comma-separated scenarios: throughput,latency,dispatch,events,scale,overhead,soak',
     )
-    .action(async (opts: { json?: boolean; quick?: boolean; only?: string }) => {
+    .action(async (opts: { json?: boolean; quick?: boolean; cold?: boolean; only?: string }) => {
       if (!existsSync(RUNNER))
         throw new HiveError(
           'HIVE_ERR_NOT_FOUND',
@@ -26,6 +27,7 @@ export function register(program: Command): void {
         RUNNER,
         ...(opts.json ? ['--json'] : []),
         ...(opts.quick ? ['--quick'] : []),
+        ...(opts.cold ? ['--cold'] : []),
         ...(opts.only ? [`--only=${opts.only}`] : []),
       ];
       const code = await new Promise<number>((resolve) =>
