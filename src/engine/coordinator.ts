@@ -49,6 +49,9 @@ type TaskEnvelope = Envelope<'started' | 'log' | 'result' | 'dead'> & {
   attempt: number;
 };
 
+/** The lane of the batches that carry heartbeats (a key no workflow ID can be). */
+const INSTANCES_LANE = Symbol('instances');
+
 export class Coordinator {
   readonly id = `coord-${hostname()}-${process.pid}-${newId().slice(-6)}`;
   private readonly router = new Router();
@@ -57,8 +60,11 @@ export class Coordinator {
   private reader: Redis | undefined;
   private dlqReader: Redis | undefined;
   private loops: Promise<void>[] = [];
-  /** The batch last read for each workflow, still being applied: later batches on it wait for it (see lane). */
-  private lanes = new Map<string, Promise<void>>();
+  /**
+   * The batch last read for each workflow, still being applied: later batches on it wait for it (see lane). Keys
+   * are workflow IDs, and INSTANCES_LANE for the batches carrying heartbeats.
+   */
+  private lanes = new Map<string | typeof INSTANCES_LANE, Promise<void>>();
   private readonly log;
 
   constructor(
@@ -204,26 +210,31 @@ export class Coordinator {
     }
   }
 
-  /** Joins the lanes of the batch's workflows (synchronously, in read order) and waits for the batches ahead. */
+  /**
+   * Joins the lanes of the batch's workflows (synchronously, in read order) and waits for the batches ahead.
+   * Heartbeats share one lane: an instance's `offline` read after its last beat must not be applied before it
+   * (the beat would set the instance online again, after it stopped).
+   */
   private lane(entries: readonly StreamEntry[]): Promise<() => void> {
-    const workflows = new Set<string>();
+    const keys = new Set<string | typeof INSTANCES_LANE>();
     for (const [, fields] of entries) {
-      const wf = fieldsToRecord(fields).wf;
-      if (wf !== undefined) workflows.add(wf);
+      const record = fieldsToRecord(fields);
+      if (record.wf !== undefined) keys.add(record.wf);
+      else if (record.kind === 'heartbeat') keys.add(INSTANCES_LANE);
     }
     const ahead = new Set<Promise<void>>();
     let done!: () => void;
     const mine = new Promise<void>((resolve) => {
       done = resolve;
     });
-    for (const wf of workflows) {
-      const prior = this.lanes.get(wf);
+    for (const key of keys) {
+      const prior = this.lanes.get(key);
       if (prior) ahead.add(prior);
-      this.lanes.set(wf, mine);
+      this.lanes.set(key, mine);
     }
     const release = () => {
       done();
-      for (const wf of workflows) if (this.lanes.get(wf) === mine) this.lanes.delete(wf);
+      for (const key of keys) if (this.lanes.get(key) === mine) this.lanes.delete(key);
     };
     return ahead.size === 0 ? Promise.resolve(release) : Promise.all(ahead).then(() => release);
   }

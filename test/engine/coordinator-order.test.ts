@@ -141,4 +141,66 @@ describe('a coordinator applying batches on the same workflow', () => {
       await coordinator.close();
     }
   });
+  it("applies an instance's heartbeats in the order they were read, even when the first batch waits", async () => {
+    const beat = (instance: string, state: 'online' | 'beat' | 'offline', n: number): StreamEntry => [
+      `2-${n}`,
+      encode({
+        kind: 'heartbeat',
+        cid: `order-${instance}`,
+        tp: TP,
+        ts: Date.now(),
+        payload: {
+          instance,
+          agent: 'backend_agent',
+          state,
+          host: 'test',
+          pid: 1,
+          concurrency: 1,
+          running: 0,
+          startedAt: Date.now(),
+        },
+      }),
+    ];
+    const coordinator = new Coordinator(h.deps, { connect: h.connect });
+    const apply = (entries: StreamEntry[]) =>
+      (coordinator as unknown as { processUntilDone(e: StreamEntry[]): Promise<void> }).processUntilDone(
+        entries,
+      );
+    await apply([beat('hb-y', 'online', 0), beat('hb-x', 'online', 1)]);
+    // Another transaction holds instance y's row: the first batch (y's beat, then x's) waits on it.
+    let unlock!: () => void;
+    const unlocked = new Promise<void>((resolve) => {
+      unlock = resolve;
+    });
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const holder = h.deps.db.transaction().execute(async (tx) => {
+      await sql`SELECT 1 FROM agent_instances WHERE id = 'hb-y' FOR UPDATE`.execute(tx);
+      locked();
+      await unlocked;
+    });
+    await isLocked;
+    const first = apply([beat('hb-y', 'beat', 2), beat('hb-x', 'beat', 3)]);
+    // x stopped: its offline is read after its last beat. Applied first, the late beat would set x online again.
+    const second = apply([beat('hb-x', 'offline', 4)]);
+    await new Promise((r) => setTimeout(r, 300));
+    unlock();
+    await holder;
+    await Promise.all([first, second]);
+    const x = await h.deps.db
+      .selectFrom('agent_instances')
+      .select('status')
+      .where('id', '=', 'hb-x')
+      .executeTakeFirstOrThrow();
+    expect(x.status).toBe('offline');
+    const events = await h.deps.db
+      .selectFrom('events')
+      .select('type')
+      .where('correlation_id', '=', 'order-hb-x')
+      .orderBy('seq')
+      .execute();
+    expect(events.map((e) => e.type)).toEqual(['agent.online', 'agent.offline']);
+  });
 });
