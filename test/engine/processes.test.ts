@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WORKER_GROUP } from '../../src/bus/keys.js';
@@ -17,6 +18,10 @@ import {
 import { REDIS_URL } from '../helpers/redis.js';
 
 /** Agents as real processes (`hive agent NAME`), coordinator in-process or as `hive up --role coordinator`. */
+
+/** Where sleepy.mjs tasks write their pids: a folder of this run's own, removed afterwards. */
+const PID_DIR = mkdtempSync(path.join(tmpdir(), 'hive-sleepy-'));
+afterAll(() => rmSync(PID_DIR, { recursive: true, force: true }));
 
 /**
  * The process has exited. A zombie counts as gone: kill(pid, 0) still succeeds on one until its parent reaps it,
@@ -245,7 +250,7 @@ describe('engine with agent processes', () => {
   it('kills a hung task at its timeout (process gone) and fails the workflow', async () => {
     agent('sleeper');
     await instancesOnline('sleeper', 1);
-    const pidFile = path.join(ROOT, `.hive/sleepy-${Date.now()}.pid`);
+    const pidFile = path.join(PID_DIR, 'hung.pid');
     const res = await submitWorkflow(
       h.deps,
       { tasks: [{ type: 'sleep', timeoutMs: 1_500, input: { ms: -1, pidFile } }] },
@@ -270,7 +275,7 @@ describe('engine with agent processes', () => {
   it('cancels a running workflow and its process is gone', async () => {
     agent('sleeper');
     await instancesOnline('sleeper', 1);
-    const pidFile = path.join(ROOT, `.hive/sleepy-c-${Date.now()}.pid`);
+    const pidFile = path.join(PID_DIR, 'cancelled.pid');
     const res = await submitWorkflow(
       h.deps,
       { tasks: [{ type: 'sleep', input: { ms: -1, pidFile } }] },
