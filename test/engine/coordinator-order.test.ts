@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Envelope, encode } from '../../src/bus/envelope.js';
 import type { StreamEntry } from '../../src/bus/stream-reader.js';
@@ -25,6 +25,66 @@ function logFields(cid: string, wf: string, line: Envelope<'log'>['payload']['li
     attempt: 1,
     payload: { ...WHO, lines: [line] },
   });
+}
+
+/** An agent instance's heartbeat, as its stream fields. */
+function heartbeatFields(
+  cid: string,
+  instance: string,
+  state: 'online' | 'beat' | 'offline',
+  running: number,
+): string[] {
+  return encode({
+    kind: 'heartbeat',
+    cid,
+    tp: TP,
+    ts: Date.now(),
+    payload: {
+      instance,
+      agent: 'backend_agent',
+      state,
+      host: 'test',
+      pid: 1,
+      concurrency: 1,
+      running,
+      startedAt: Date.now(),
+    },
+  });
+}
+
+/** The results reader's own path for a batch (no reader is started: none competes for these entries). */
+function applier(coordinator: Coordinator): (entries: StreamEntry[]) => Promise<void> {
+  return (entries) =>
+    (coordinator as unknown as { processUntilDone(e: StreamEntry[]): Promise<void> }).processUntilDone(
+      entries,
+    );
+}
+
+/**
+ * Another transaction holding row locks (`lock`, a SELECT … FOR UPDATE) until `release` is called; resolves once
+ * they are held. `release` ends the transaction and resolves when it has.
+ */
+async function holdLocks(h: EngineHarness, lock: RawBuilder<unknown>): Promise<{ release(): Promise<void> }> {
+  let unlock!: () => void;
+  const unlocked = new Promise<void>((resolve) => {
+    unlock = resolve;
+  });
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const holder = h.deps.db.transaction().execute(async (tx) => {
+    await lock.execute(tx);
+    locked();
+    await unlocked;
+  });
+  await isLocked;
+  return {
+    release() {
+      unlock();
+      return holder;
+    },
+  };
 }
 
 // Two batches in flight can each hold messages of the same workflow. The batch read first must be applied first:
@@ -55,30 +115,8 @@ describe('a coordinator applying batches on the same workflow', () => {
     ];
     // The first batch also carries an instance's first heartbeat: a transaction of its own before its unit of
     // work, so left alone the second batch would reach the workflow's lock first.
-    const heartbeat: StreamEntry = [
-      '1-0',
-      encode({
-        kind: 'heartbeat',
-        cid: 'order-1-instance',
-        tp: TP,
-        ts: Date.now(),
-        payload: {
-          ...WHO,
-          state: 'online',
-          host: 'test',
-          pid: 1,
-          concurrency: 1,
-          running: 1,
-          startedAt: Date.now(),
-        },
-      }),
-    ];
-    const coordinator = new Coordinator(h.deps, { connect: h.connect });
-    // The reader's own path (not started here: no reader competes for these entries).
-    const apply = (entries: StreamEntry[]) =>
-      (coordinator as unknown as { processUntilDone(e: StreamEntry[]): Promise<void> }).processUntilDone(
-        entries,
-      );
+    const heartbeat: StreamEntry = ['1-0', heartbeatFields('order-1-instance', WHO.instance, 'online', 1)];
+    const apply = applier(new Coordinator(h.deps, { connect: h.connect }));
     await Promise.all([apply([heartbeat, step(1, 'first')]), apply([step(2, 'second')])]);
     const progress = await h.deps.db
       .selectFrom('events')
@@ -97,20 +135,7 @@ describe('a coordinator applying batches on the same workflow', () => {
       { correlationId: 'slow-1' },
     );
     // Another transaction holds the workflow's lock: the batch waits for it well past claimIdleMs.
-    let unlock!: () => void;
-    const unlocked = new Promise<void>((resolve) => {
-      unlock = resolve;
-    });
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const holder = h.deps.db.transaction().execute(async (tx) => {
-      await sql`SELECT 1 FROM workflows WHERE id = ${id} FOR UPDATE`.execute(tx);
-      locked();
-      await unlocked;
-    });
-    await isLocked;
+    const lock = await holdLocks(h, sql`SELECT 1 FROM workflows WHERE id = ${id} FOR UPDATE`);
     const coordinator = new Coordinator(h.deps, { connect: h.connect, claimIdleMs: 300, blockMs: 50 });
     await coordinator.start();
     try {
@@ -121,8 +146,7 @@ describe('a coordinator applying batches on the same workflow', () => {
       );
       // Long enough for the entry to go idle and for several claim rounds (every claimIdleMs / 2).
       await new Promise((r) => setTimeout(r, 1_200));
-      unlock();
-      await holder;
+      await lock.release();
       await waitFor(
         async () => (await h.redis.xlen(h.deps.keys.results())) === 0,
         10_000,
@@ -137,57 +161,24 @@ describe('a coordinator applying batches on the same workflow', () => {
         .execute();
       expect(logs.map((l) => l.message)).toEqual(['once']);
     } finally {
-      unlock();
+      await lock.release();
       await coordinator.close();
     }
   });
   it("applies an instance's heartbeats in the order they were read, even when the first batch waits", async () => {
     const beat = (instance: string, state: 'online' | 'beat' | 'offline', n: number): StreamEntry => [
       `2-${n}`,
-      encode({
-        kind: 'heartbeat',
-        cid: `order-${instance}`,
-        tp: TP,
-        ts: Date.now(),
-        payload: {
-          instance,
-          agent: 'backend_agent',
-          state,
-          host: 'test',
-          pid: 1,
-          concurrency: 1,
-          running: 0,
-          startedAt: Date.now(),
-        },
-      }),
+      heartbeatFields(`order-${instance}`, instance, state, 0),
     ];
-    const coordinator = new Coordinator(h.deps, { connect: h.connect });
-    const apply = (entries: StreamEntry[]) =>
-      (coordinator as unknown as { processUntilDone(e: StreamEntry[]): Promise<void> }).processUntilDone(
-        entries,
-      );
+    const apply = applier(new Coordinator(h.deps, { connect: h.connect }));
     await apply([beat('hb-y', 'online', 0), beat('hb-x', 'online', 1)]);
     // Another transaction holds instance y's row: the first batch (y's beat, then x's) waits on it.
-    let unlock!: () => void;
-    const unlocked = new Promise<void>((resolve) => {
-      unlock = resolve;
-    });
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
-    const holder = h.deps.db.transaction().execute(async (tx) => {
-      await sql`SELECT 1 FROM agent_instances WHERE id = 'hb-y' FOR UPDATE`.execute(tx);
-      locked();
-      await unlocked;
-    });
-    await isLocked;
+    const lock = await holdLocks(h, sql`SELECT 1 FROM agent_instances WHERE id = 'hb-y' FOR UPDATE`);
     const first = apply([beat('hb-y', 'beat', 2), beat('hb-x', 'beat', 3)]);
     // x stopped: its offline is read after its last beat. Applied first, the late beat would set x online again.
     const second = apply([beat('hb-x', 'offline', 4)]);
     await new Promise((r) => setTimeout(r, 300));
-    unlock();
-    await holder;
+    await lock.release();
     await Promise.all([first, second]);
     const x = await h.deps.db
       .selectFrom('agent_instances')
