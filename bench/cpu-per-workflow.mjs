@@ -8,12 +8,14 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The load itself is this checkout's, whichever build is measured: it touches no Hive module.
+import { offer } from './lib/offer.mjs';
 
 const rate = Number(process.argv[2] ?? 200);
 const seconds = Number(process.argv[3] ?? 8);
 const root = path.resolve(process.argv[4] ?? fileURLToPath(new URL('..', import.meta.url)));
 const { startHiveSystem, TWO_STEP } = await import(path.join(root, 'bench/lib/hive-system.mjs'));
-const { sleep, summarize } = await import(path.join(root, 'bench/lib/common.mjs'));
+const { summarize } = await import(path.join(root, 'bench/lib/common.mjs'));
 
 /** utime + stime of a process, in clock ticks (1/100 s); 0 once it is gone. */
 function ticks(pid) {
@@ -44,36 +46,23 @@ const snapshot = () => {
 };
 
 const hive = await startHiveSystem();
-async function offer(total, label) {
-  const started = new Map();
-  const ids = [];
-  const t0 = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
-    if (due > sent) {
-      const at = performance.now();
-      const res = await hive.submit(
-        Array.from({ length: due - sent }, () => TWO_STEP),
+const offerTwoStep = async (seconds, label) => {
+  const { ids, startedAt } = await offer(hive, rate, seconds, async (count) =>
+    (
+      await hive.submit(
+        Array.from({ length: count }, () => TWO_STEP),
         label,
-      );
-      for (const r of res) {
-        started.set(r.id, at);
-        ids.push(r.id);
-      }
-      sent = due;
-    }
-    await sleep(10);
-  }
-  await hive.waitAll(ids);
-  return ids.map((id) => hive.completedAt.get(id) - started.get(id));
-}
+      )
+    ).map((r) => r.id),
+  );
+  return ids.map((id) => hive.completedAt.get(id) - startedAt.get(id));
+};
 
 try {
-  await offer(Math.max(1, rate * 2), 'cpu-warm'); // 2 s unmeasured, as the scenarios warm up
+  await offerTwoStep(2, 'cpu-warm'); // 2 s unmeasured, as the scenarios warm up
   const total = Math.round(rate * seconds);
   const before = snapshot();
-  const latencies = await offer(total, 'cpu');
+  const latencies = await offerTwoStep(seconds, 'cpu');
   const after = snapshot();
   const cpu = {};
   let sum = 0;

@@ -3,6 +3,7 @@
 import { startBullmqSystem } from './lib/bullmq-system.mjs';
 import { sleep, summarize } from './lib/common.mjs';
 import { startHiveSystem, TWO_STEP } from './lib/hive-system.mjs';
+import { offer } from './lib/offer.mjs';
 
 const BATCH = 100;
 /**
@@ -83,27 +84,8 @@ async function offered(system, rate, seconds, submitOne) {
 }
 
 async function offeredFor(system, rate, seconds, submitOne) {
-  const started = new Map();
-  const ids = [];
-  const total = Math.round(rate * seconds);
-  const t0 = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
-    const count = due - sent;
-    if (count > 0) {
-      const at = performance.now();
-      const batch = await submitOne(count);
-      for (const id of batch) {
-        started.set(id, at);
-        ids.push(id);
-      }
-      sent += count;
-    }
-    await sleep(10);
-  }
-  await system.waitAll(ids);
-  return ids.map((id) => system.completedAt.get(id) - started.get(id));
+  const { ids, startedAt } = await offer(system, rate, seconds, submitOne);
+  return ids.map((id) => system.completedAt.get(id) - startedAt.get(id));
 }
 
 /** 2. Latency: submit→completed at 200 and 1,000 workflows per second. */

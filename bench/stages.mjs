@@ -3,8 +3,9 @@
 // submit call, p50 and p99; then the coordinator process's socket writes and CPU per workflow.
 //   node bench/stages.mjs [rate=200] [seconds=10]
 import { readFileSync } from 'node:fs';
-import { percentile, sleep } from './lib/common.mjs';
+import { percentile } from './lib/common.mjs';
 import { startHiveSystem, TWO_STEP } from './lib/hive-system.mjs';
+import { offer } from './lib/offer.mjs';
 
 const rate = Number(process.argv[2] ?? 200);
 const seconds = Number(process.argv[3] ?? 10);
@@ -32,29 +33,21 @@ hive.onEvent.push((e) => {
   taskNumbers.set(e.workflowId, numbers);
 });
 
-const submittedAt = new Map();
-const ids = [];
-const total = Math.round(rate * seconds);
 const io0 = io();
 const cpu0 = process.cpuUsage();
-const t0 = Date.now();
-for (let sent = 0; sent < total; ) {
-  const due = Math.min(total, Math.floor(((Date.now() - t0) / 1000) * rate));
-  if (due > sent) {
-    const at = Date.now();
-    const res = await hive.submit(
-      Array.from({ length: due - sent }, () => TWO_STEP),
-      'bench-stages',
-    );
-    for (const r of res) {
-      submittedAt.set(r.id, at);
-      ids.push(r.id);
-    }
-    sent = due;
-  }
-  await sleep(10);
-}
-await hive.waitAll(ids);
+const { ids, startedAt: submittedAt } = await offer(
+  hive,
+  rate,
+  seconds,
+  async (count) =>
+    (
+      await hive.submit(
+        Array.from({ length: count }, () => TWO_STEP),
+        'bench-stages',
+      )
+    ).map((r) => r.id),
+  Date.now,
+);
 const cpu = process.cpuUsage(cpu0);
 const io1 = io();
 
