@@ -1,5 +1,6 @@
 import { type ChainableCommander, Redis, type RedisOptions } from 'ioredis';
 import { redactUrl } from '../core/logger.js';
+import { leanPipeline } from './lean-pipeline.js';
 
 export type { Redis };
 /** Commands queued to go out in one write (`redis.pipeline()`). */
@@ -23,6 +24,8 @@ export function createRedis(url: string, name: string, options: RedisOptions = {
   });
   // Connection errors are retried by ioredis; without a listener they would be thrown as unhandled.
   redis.on('error', () => {});
+  // Every pipeline of this connection, explicit or auto-pipelined, is a lean one (see lean-pipeline.ts).
+  redis.pipeline = ((commands?: unknown[][]) => leanPipeline(redis, commands)) as Redis['pipeline'];
   return redis;
 }
 
