@@ -4,9 +4,10 @@ import type { ChainableCommander, Redis } from 'ioredis';
  * `redis.pipeline()` without ioredis's per-instance `length` accessor.
  *
  * ioredis 5 (and 6) give every Pipeline its own `length` getter, a closure over the pipeline, through
- * `Object.defineProperty(this, 'length', …)`. V8 then makes a new hidden class per pipeline and keeps it, from
- * old space, in the transition tree of the previous one; the scavenger treats those links as strong, so every
- * pipeline, its commands, their arguments and replies survive each scavenge until the next full GC. Measured
+ * `Object.defineProperty(this, 'length', …)`, and with it every pipeline, its commands, their arguments and
+ * replies survive each young-generation collection (scavenge) until the next full one — most likely because each
+ * such object gets a hidden class of its own, kept in old space, whose links a scavenge treats as strong and a
+ * full collection as weak (bisected: without that one statement the retention is gone). Measured
  * here (`--trace-gc-nvp`, 3,000 pipelines of a 400-byte SET and a GET per second): 3.4 MB survived and 6.5 ms
  * per scavenge with ioredis's pipeline, 0.18 MB and 0.8 ms with this one; the same in Hive's dispatch path,
  * where auto-pipelining builds a pipeline per tick. A lean pipeline is ioredis's own class (same prototype,
