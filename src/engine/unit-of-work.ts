@@ -23,6 +23,7 @@ import { FINAL_WORKFLOW_STATUSES, type WorkflowState } from './state.js';
 import { markCommitted, workflowCacheFor } from './workflow-cache.js';
 import {
   asConcurrentChange,
+  BEGIN_UNIT_STATEMENTS,
   CURRENT_XID_STATEMENT,
   checkCachedStatements,
   insertLogsStatement,
@@ -176,8 +177,9 @@ async function transact(
     if (beginNow) {
       open = true;
       const load = workflowIds.length > 0 ? loadWorkflowsStatements(workflowIds) : [];
-      const loaded = await runScript(conn, ['BEGIN', ...load]);
-      workflows = workflowsFromRows(loaded[1]?.rows ?? [], loaded[2]?.rows ?? []);
+      const loaded = await runScript(conn, [...BEGIN_UNIT_STATEMENTS, ...load]);
+      const at = BEGIN_UNIT_STATEMENTS.length;
+      workflows = workflowsFromRows(loaded[at]?.rows ?? [], loaded[at + 1]?.rows ?? []);
     }
     // The sends taken are of these same workflows: their locks are the ones taken here.
     const dispatched = await recordSends(conn, sends, workflows);
@@ -188,7 +190,7 @@ async function transact(
     await mutate(machine, workflows, fx, cached ? NO_QUERIES : conn);
     const events = eventsFromDrafts([...dispatched, ...fx.events]);
     const writes = [
-      ...(beginNow ? [] : ['BEGIN']),
+      ...(beginNow ? [] : BEGIN_UNIT_STATEMENTS),
       ...(cached ? checkCachedStatements(cached.values()) : []),
       ...fx.writes,
       ...workflowWrites(workflows.values()),
