@@ -223,7 +223,7 @@ export async function recordSends(
     if (!task) rest.push(s);
     else if (task.orig?.msgId === s.entryId) recorded.add(s);
     else if (task.attempt === s.item.attempt && task.orig !== null) {
-      task.dispatchMark = { at: new Date(s.ts).toISOString(), msgId: s.entryId };
+      task.dispatchMark = { at: s.ts, msgId: s.entryId };
       task.dirty = true;
     }
     // (an older attempt's send: the row moved on; nothing to mark, as the guarded UPDATE would find)

@@ -120,7 +120,7 @@ export interface TaskState {
    * The dispatch marker of the current attempt, recorded in this unit of work: written by the same UPDATE as
    * the task's other changes instead of an UPDATE of its own (one row version fewer per dispatch).
    */
-  dispatchMark?: { at: string; msgId: string };
+  dispatchMark?: { at: number; msgId: string };
   /** The row version as read or last written by this process (undefined: not known); see workflow-cache. */
   xmin?: string;
 }

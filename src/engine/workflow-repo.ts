@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { HiveError } from '../core/errors.js';
 import type { Db } from '../store/database.js';
 import type { NewAgentLog } from '../store/schema.js';
-import { jsonRows, literal, textArray } from '../store/script.js';
+import { jsonRows, literal, textArray, withoutNulls } from '../store/script.js';
 import {
   TASK_STATE_COLUMNS,
   type TaskState,
@@ -102,6 +102,8 @@ export function workflowsFromRows(
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+/** A time as milliseconds since the epoch: the updates' rows carry times as numbers (to_timestamp(ms / 1000)). */
+const ms = (d: Date | null) => (d ? d.getTime() : null);
 
 /**
  * The INSERT of new tasks as one JSON literal (jsonb_populate_recordset against the table's own row type): a
@@ -187,14 +189,16 @@ export function workflowWrites(workflows: Iterable<WorkflowState>): string[] {
   const updates: unknown[] = [];
   for (const wf of workflows) {
     if (wf.dirty && wf.origStatus !== null) {
-      wfUpdates.push({
-        id: wf.id,
-        prev_status: wf.origStatus,
-        status: wf.status,
-        error: wf.error,
-        started_at: iso(wf.startedAt),
-        finished_at: iso(wf.finishedAt),
-      });
+      wfUpdates.push(
+        withoutNulls({
+          id: wf.id,
+          prev_status: wf.origStatus,
+          status: wf.status,
+          error: wf.error,
+          started_at: ms(wf.startedAt),
+          finished_at: ms(wf.finishedAt),
+        }),
+      );
     }
     for (const t of wf.tasks.values()) {
       if (!t.dirty) continue;
@@ -202,36 +206,38 @@ export function workflowWrites(workflows: Iterable<WorkflowState>): string[] {
         inserts.push(t);
         continue;
       }
-      updates.push({
-        workflow_id: t.workflowId,
-        id: t.id,
-        prev_status: t.orig.status,
-        prev_attempt: t.orig.attempt,
-        status: t.status,
-        attempt: t.attempt,
-        agent: t.agent,
-        output: t.output ?? null,
-        error: t.error,
-        usage: t.usage,
-        completed_order: t.completedOrder,
-        instance: t.instance,
-        not_before: iso(t.notBefore),
-        deadline_at: iso(t.deadlineAt),
-        queued_at: iso(t.queuedAt),
-        started_at: iso(t.startedAt),
-        finished_at: iso(t.finishedAt),
-        reset_dispatch: t.resetDispatch,
-        dispatched_at: t.dispatchMark?.at ?? null,
-        msg_id: t.dispatchMark?.msgId ?? null,
-      });
+      updates.push(
+        withoutNulls({
+          workflow_id: t.workflowId,
+          id: t.id,
+          prev_status: t.orig.status,
+          prev_attempt: t.orig.attempt,
+          status: t.status,
+          attempt: t.attempt,
+          agent: t.agent,
+          output: t.output ?? null,
+          error: t.error,
+          usage: t.usage,
+          completed_order: t.completedOrder,
+          instance: t.instance,
+          not_before: ms(t.notBefore),
+          deadline_at: ms(t.deadlineAt),
+          queued_at: ms(t.queuedAt),
+          started_at: ms(t.startedAt),
+          finished_at: ms(t.finishedAt),
+          reset_dispatch: t.resetDispatch || null,
+          dispatched_at: t.dispatchMark?.at ?? null,
+          msg_id: t.dispatchMark?.msgId ?? null,
+        }),
+      );
     }
   }
   if (wfUpdates.length > 0) {
     writes.push(
       guarded(
-        `UPDATE workflows w SET status = v.status, error = v.error, started_at = v.started_at,
-        finished_at = v.finished_at, updated_at = now()
-      FROM ${jsonRows(wfUpdates, 'v', 'id text, prev_status text, status text, error jsonb, started_at timestamptz, finished_at timestamptz')}
+        `UPDATE workflows w SET status = v.status, error = v.error, started_at = to_timestamp(v.started_at / 1000),
+        finished_at = to_timestamp(v.finished_at / 1000), updated_at = now()
+      FROM ${jsonRows(wfUpdates, 'v', 'id text, prev_status text, status text, error jsonb, started_at float8, finished_at float8')}
       WHERE w.id = v.id AND w.status = v.prev_status`,
         wfUpdates.length,
         'a workflow',
@@ -246,17 +252,19 @@ export function workflowWrites(workflows: Iterable<WorkflowState>): string[] {
       guarded(
         `UPDATE tasks t SET status = v.status, attempt = v.attempt, agent = v.agent, output = v.output,
         error = v.error, usage = v.usage, completed_order = v.completed_order, instance = v.instance,
-        not_before = v.not_before, deadline_at = v.deadline_at, queued_at = v.queued_at,
-        started_at = v.started_at, finished_at = v.finished_at,
-        dispatched_at = CASE WHEN v.reset_dispatch THEN NULL ELSE coalesce(v.dispatched_at, t.dispatched_at) END,
+        not_before = to_timestamp(v.not_before / 1000), deadline_at = to_timestamp(v.deadline_at / 1000),
+        queued_at = to_timestamp(v.queued_at / 1000), started_at = to_timestamp(v.started_at / 1000),
+        finished_at = to_timestamp(v.finished_at / 1000),
+        dispatched_at = CASE WHEN v.reset_dispatch THEN NULL
+          ELSE coalesce(to_timestamp(v.dispatched_at / 1000), t.dispatched_at) END,
         msg_id = CASE WHEN v.reset_dispatch THEN NULL ELSE coalesce(v.msg_id, t.msg_id) END
       FROM ${jsonRows(
         updates,
         'v',
         `workflow_id text, id text, prev_status text, prev_attempt int, status text, attempt int, agent text,
-        output jsonb, error jsonb, usage jsonb, completed_order int, instance text, not_before timestamptz,
-        deadline_at timestamptz, queued_at timestamptz, started_at timestamptz, finished_at timestamptz,
-        reset_dispatch boolean, dispatched_at timestamptz, msg_id text`,
+        output jsonb, error jsonb, usage jsonb, completed_order int, instance text, not_before float8,
+        deadline_at float8, queued_at float8, started_at float8, finished_at float8,
+        reset_dispatch boolean, dispatched_at float8, msg_id text`,
       )}
       WHERE t.workflow_id = v.workflow_id AND t.id = v.id AND t.status = v.prev_status AND t.attempt = v.prev_attempt`,
         updates.length,

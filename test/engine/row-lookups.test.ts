@@ -54,10 +54,14 @@ describe('the guarded updates of a unit of work', () => {
     const a = wf.tasks.get('a')!;
     const b = wf.tasks.get('b')!;
     a.status = 'completed';
+    // Times travel as milliseconds (to_timestamp(ms / 1000)) and must come back exact to the millisecond.
+    const finishedAt = new Date(1_796_674_597_598);
+    a.finishedAt = finishedAt;
     a.dirty = true;
     b.status = 'queued';
     b.dirty = true;
     wf.status = 'completed';
+    wf.finishedAt = finishedAt;
     wf.dirty = true;
     const writes = workflowWrites(workflows.values());
     expect(writes).toHaveLength(2);
@@ -79,8 +83,22 @@ describe('the guarded updates of a unit of work', () => {
       ]),
     );
     expect(rows).toHaveLength(2);
-    const done = await db.selectFrom('workflows').select('id').where('status', '=', 'completed').execute();
-    expect(done).toEqual([{ id: 'wf-1234' }]);
+    const done = await db
+      .selectFrom('workflows')
+      .select(['id', 'finished_at'])
+      .where('status', '=', 'completed')
+      .execute();
+    expect(done).toEqual([{ id: 'wf-1234', finished_at: finishedAt }]);
+    const finished = await db
+      .selectFrom('tasks')
+      .select(['id', 'finished_at', 'started_at'])
+      .where('workflow_id', '=', 'wf-1234')
+      .orderBy('id')
+      .execute();
+    expect(finished).toEqual([
+      { id: 'a', finished_at: finishedAt, started_at: null },
+      { id: 'b', finished_at: null, started_at: null },
+    ]);
   });
 });
 
