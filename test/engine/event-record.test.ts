@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Keys } from '../../src/bus/keys.js';
+import type { Redis } from '../../src/bus/redis.js';
+import {
+  type EventDraft,
+  eventFromRow,
+  eventsFromStreamFields,
+  insertEvents,
+  publishEvents,
+} from '../../src/engine/events.js';
+import { DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
+import { cleanupPrefix, testPrefix, testRedis } from '../helpers/redis.js';
+
+// An event travels twice as JSON: as a row of the INSERT (jsonb_to_recordset) and in the live stream's entry.
+// Both must say exactly what the draft said, in the draft's order, whatever the data holds.
+const drafts: EventDraft[] = [
+  {
+    type: 'task.completed',
+    correlationId: 'c-1',
+    workflowId: 'wf-1',
+    taskId: 'api',
+    agent: 'backend_agent',
+    data: {
+      attempt: 1,
+      output: { text: 'quotes " and \\ and $h$ and ünïcödé ✓', list: [1, null, { a: [] }] },
+    },
+    ts: 1_796_674_597_598,
+  },
+  { type: 'agent.online', correlationId: 'c-2', agent: 'frontend_agent' },
+  { type: 'workflow.submitted', correlationId: 'c-1', workflowId: 'wf-1', data: {} },
+  { type: 'command.invoked', correlationId: 'c-3', data: { args: ['a b', ''] }, ts: 1_796_674_597_598 },
+];
+
+describe.each(DATABASE_KINDS)('events recorded and published (%s)', (_kind, create) => {
+  let t: TestDatabase;
+  let redis: Redis;
+  const prefix = testPrefix();
+  const keys = new Keys(prefix);
+  beforeAll(async () => {
+    t = await create();
+    redis = testRedis();
+  });
+  afterAll(async () => {
+    await cleanupPrefix(redis, prefix);
+    redis.disconnect();
+    await t.drop();
+  });
+
+  it('are stored and streamed as drafted, in draft order', async () => {
+    const events = await t.store.db.transaction().execute((tx) => insertEvents(tx, drafts));
+    expect(events.map((e) => e.type)).toEqual(drafts.map((d) => d.type));
+    const seqs = events.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(drafts.length);
+
+    const rows = await t.store.db.selectFrom('events').selectAll().orderBy('seq').execute();
+    const stored = rows.map(eventFromRow);
+    expect(stored).toEqual(events);
+    expect(stored[0]).toMatchObject({
+      ts: '2026-12-07T20:16:37.598Z',
+      workflowId: 'wf-1',
+      taskId: 'api',
+      agent: 'backend_agent',
+      data: drafts[0]!.data,
+    });
+    expect(stored[1]!.data).toEqual({});
+    expect(stored[1]).not.toHaveProperty('workflowId');
+
+    await publishEvents(redis, keys, events);
+    const entries = await redis.xrange(keys.events(), '-', '+');
+    const streamed = entries.flatMap(([, fields]) => eventsFromStreamFields(fields));
+    expect(streamed).toEqual(events);
+  });
+});
