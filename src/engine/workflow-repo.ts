@@ -110,34 +110,37 @@ const ms = (d: Date | null) => (d ? d.getTime() : null);
  * batch of a thousand tasks is one statement with one value instead of tens of thousands of placeholders.
  */
 export function insertTasksStatement(tasks: readonly TaskState[]): string {
-  const rows = tasks.map((t) => ({
-    workflow_id: t.workflowId,
-    id: t.id,
-    position: t.position,
-    correlation_id: t.correlationId,
-    type: t.type,
-    agent: t.agent,
-    requested_agent: t.requestedAgent,
-    candidates: t.candidates,
-    status: t.status,
-    attempt: t.attempt,
-    max_attempts: t.maxAttempts,
-    timeout_ms: t.timeoutMs,
-    depends_on: t.dependsOn,
-    input: t.input ?? {},
-    output: t.output ?? null,
-    error: t.error,
-    usage: t.usage,
-    compensate: t.compensate,
-    compensation_of: t.compensationOf,
-    completed_order: t.completedOrder,
-    instance: t.instance,
-    not_before: iso(t.notBefore),
-    deadline_at: iso(t.deadlineAt),
-    queued_at: iso(t.queuedAt),
-    started_at: iso(t.startedAt),
-    finished_at: iso(t.finishedAt),
-  }));
+  // A key left out reads as NULL, as a null would (the base record is NULL::tasks).
+  const rows = tasks.map((t) =>
+    withoutNulls({
+      workflow_id: t.workflowId,
+      id: t.id,
+      position: t.position,
+      correlation_id: t.correlationId,
+      type: t.type,
+      agent: t.agent,
+      requested_agent: t.requestedAgent,
+      candidates: t.candidates,
+      status: t.status,
+      attempt: t.attempt,
+      max_attempts: t.maxAttempts,
+      timeout_ms: t.timeoutMs,
+      depends_on: t.dependsOn,
+      input: t.input ?? {},
+      output: t.output ?? null,
+      error: t.error,
+      usage: t.usage,
+      compensate: t.compensate,
+      compensation_of: t.compensationOf,
+      completed_order: t.completedOrder,
+      instance: t.instance,
+      not_before: iso(t.notBefore),
+      deadline_at: iso(t.deadlineAt),
+      queued_at: iso(t.queuedAt),
+      started_at: iso(t.startedAt),
+      finished_at: iso(t.finishedAt),
+    }),
+  );
   // A new row holds exactly what the engine keeps of a task; the other columns take their defaults.
   const cols = TASK_STATE_COLUMNS.join(', ');
   return `INSERT INTO tasks (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::tasks, ${literal(JSON.stringify(rows))}::jsonb)`;
