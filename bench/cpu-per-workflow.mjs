@@ -3,16 +3,23 @@
 // processes and Redis, read from /proc before and after. CPU is steadier than latency on a shared machine, and
 // the one figure both throughput and latency under load come down to.
 //   node bench/cpu-per-workflow.mjs [rate=200] [seconds=8] [repository root to measure=this one]
-// The third argument measures another build (a second worktree) with these same steps, for alternating runs.
+//   node bench/cpu-per-workflow.mjs max [workflows=20000] [root]   scenario 1's load: all at once, batches of 100
+// The third argument measures another build (a second worktree) with these same steps, for alternating runs. At
+// `max` it also reports what PostgreSQL did per workflow on Hive's tables (rows inserted and updated, sequential
+// scans and the rows they read), from its statistics counters.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sql } from 'kysely';
 // The load itself is this checkout's, whichever build is measured: it touches no Hive module.
 import { offer } from './lib/offer.mjs';
 
-const rate = Number(process.argv[2] ?? 200);
-const seconds = Number(process.argv[3] ?? 8);
+const full = process.argv[2] === 'max';
+const rate = full ? 0 : Number(process.argv[2] ?? 200);
+const seconds = full ? 0 : Number(process.argv[3] ?? 8);
+const fullWorkflows = full ? Number(process.argv[3] ?? 20_000) : 0;
+const BATCH = 100;
 const root = path.resolve(process.argv[4] ?? fileURLToPath(new URL('..', import.meta.url)));
 const { startHiveSystem, TWO_STEP } = await import(path.join(root, 'bench/lib/hive-system.mjs'));
 const { summarize } = await import(path.join(root, 'bench/lib/common.mjs'));
@@ -58,24 +65,89 @@ const offerTwoStep = async (seconds, label) => {
   return ids.map((id) => hive.completedAt.get(id) - startedAt.get(id));
 };
 
-try {
-  await offerTwoStep(2, 'cpu-warm'); // 2 s unmeasured, as the scenarios warm up
-  const total = Math.round(rate * seconds);
-  const before = snapshot();
-  const latencies = await offerTwoStep(seconds, 'cpu');
-  const after = snapshot();
+/** CPU used by each group of processes between two snapshots, in µs per workflow. */
+function cpuPerWorkflow(before, after, workflows) {
   const cpu = {};
   let sum = 0;
   for (const [name, pids] of Object.entries(after)) {
     let used = 0;
-    for (const [pid, t] of pids) used += t - (before[name]?.get(pid) ?? t);
-    cpu[name] = Math.round((used * 10_000) / total); // ticks of 10 ms → µs per workflow
+    // A process started since the first snapshot (a pool connection opened under load) used all of its CPU
+    // in between.
+    for (const [pid, t] of pids) used += t - (before[name]?.get(pid) ?? 0);
+    cpu[name] = Math.round((used * 10_000) / workflows); // ticks of 10 ms → µs per workflow
     sum += cpu[name];
   }
-  const lat = summarize(latencies);
-  console.log(
-    JSON.stringify({ root, rate, seconds, cpuMicrosPerWorkflow: { ...cpu, total: sum }, latencyMs: lat }),
-  );
+  return { ...cpu, total: sum };
+}
+
+const tableCounters = async () =>
+  (
+    await sql`SELECT relname, seq_scan, seq_tup_read, n_tup_ins, n_tup_upd FROM pg_stat_user_tables
+      WHERE relname IN ('workflows', 'tasks', 'events')`.execute(hive.deps.db)
+  ).rows;
+
+/** Submits `n` two-step workflows in batches, as scenario 1 does, and waits for all of them. */
+async function allAtOnce(n, label) {
+  const ids = [];
+  for (let i = 0; i < n; i += BATCH)
+    for (const r of await hive.submit(
+      Array.from({ length: Math.min(BATCH, n - i) }, () => TWO_STEP),
+      `${label}-${i}`,
+    ))
+      ids.push(r.id);
+  await hive.waitAll(ids);
+}
+
+try {
+  if (full) {
+    await allAtOnce(2_000, 'cpu-warm'); // unmeasured, as scenario 1 warms up
+    // An idle backend reports its statistics counters within 10 s (PGSTAT_IDLE_INTERVAL); wait them out.
+    const settle = () => new Promise((r) => setTimeout(r, 11_000));
+    await settle();
+    const rowsBefore = await tableCounters();
+    const before = snapshot();
+    const t0 = performance.now();
+    await allAtOnce(fullWorkflows, 'cpu');
+    const secs = (performance.now() - t0) / 1000;
+    const after = snapshot();
+    await settle();
+    const tables = {};
+    for (const row of await tableCounters()) {
+      const was = rowsBefore.find((r) => r.relname === row.relname);
+      const per = (k) => Math.round(((Number(row[k]) - Number(was?.[k] ?? 0)) / fullWorkflows) * 100) / 100;
+      tables[row.relname] = {
+        inserted: per('n_tup_ins'),
+        updated: per('n_tup_upd'),
+        seqScans: per('seq_scan'),
+        seqRowsRead: per('seq_tup_read'),
+      };
+    }
+    console.log(
+      JSON.stringify({
+        root,
+        workflows: fullWorkflows,
+        workflowsPerSecond: Math.round(fullWorkflows / secs),
+        cpuMicrosPerWorkflow: cpuPerWorkflow(before, after, fullWorkflows),
+        perWorkflow: tables,
+      }),
+    );
+  } else {
+    await offerTwoStep(2, 'cpu-warm'); // 2 s unmeasured, as the scenarios warm up
+    const total = Math.round(rate * seconds);
+    const before = snapshot();
+    const latencies = await offerTwoStep(seconds, 'cpu');
+    const after = snapshot();
+    const lat = summarize(latencies);
+    console.log(
+      JSON.stringify({
+        root,
+        rate,
+        seconds,
+        cpuMicrosPerWorkflow: cpuPerWorkflow(before, after, total),
+        latencyMs: lat,
+      }),
+    );
+  }
 } finally {
   await hive.stop();
 }
