@@ -98,56 +98,57 @@ async function allAtOnce(n, label) {
   await hive.waitAll(ids);
 }
 
-try {
-  if (full) {
-    await allAtOnce(2_000, 'cpu-warm'); // unmeasured, as scenario 1 warms up
-    // An idle backend reports its statistics counters within 10 s (PGSTAT_IDLE_INTERVAL); wait them out.
-    const settle = () => new Promise((r) => setTimeout(r, 11_000));
-    await settle();
-    const rowsBefore = await tableCounters();
-    const before = snapshot();
-    const t0 = performance.now();
-    await allAtOnce(fullWorkflows, 'cpu');
-    const secs = (performance.now() - t0) / 1000;
-    const after = snapshot();
-    await settle();
-    const tables = {};
-    for (const row of await tableCounters()) {
-      const was = rowsBefore.find((r) => r.relname === row.relname);
-      const per = (k) => Math.round(((Number(row[k]) - Number(was?.[k] ?? 0)) / fullWorkflows) * 100) / 100;
-      tables[row.relname] = {
-        inserted: per('n_tup_ins'),
-        updated: per('n_tup_upd'),
-        seqScans: per('seq_scan'),
-        seqRowsRead: per('seq_tup_read'),
-      };
-    }
-    console.log(
-      JSON.stringify({
-        root,
-        workflows: fullWorkflows,
-        workflowsPerSecond: Math.round(fullWorkflows / secs),
-        cpuMicrosPerWorkflow: cpuPerWorkflow(before, after, fullWorkflows),
-        perWorkflow: tables,
-      }),
-    );
-  } else {
-    await offerTwoStep(2, 'cpu-warm'); // 2 s unmeasured, as the scenarios warm up
-    const total = Math.round(rate * seconds);
-    const before = snapshot();
-    const latencies = await offerTwoStep(seconds, 'cpu');
-    const after = snapshot();
-    const lat = summarize(latencies);
-    console.log(
-      JSON.stringify({
-        root,
-        rate,
-        seconds,
-        cpuMicrosPerWorkflow: cpuPerWorkflow(before, after, total),
-        latencyMs: lat,
-      }),
-    );
+/** Scenario 1's load: CPU and PostgreSQL's row counters per workflow. */
+async function atFullLoad() {
+  await allAtOnce(2_000, 'cpu-warm'); // unmeasured, as scenario 1 warms up
+  // An idle backend reports its statistics counters within 10 s (PGSTAT_IDLE_INTERVAL); wait them out.
+  const settle = () => new Promise((r) => setTimeout(r, 11_000));
+  await settle();
+  const rowsBefore = await tableCounters();
+  const before = snapshot();
+  const t0 = performance.now();
+  await allAtOnce(fullWorkflows, 'cpu');
+  const secs = (performance.now() - t0) / 1000;
+  const after = snapshot();
+  await settle();
+  const perWorkflow = {};
+  for (const row of await tableCounters()) {
+    const was = rowsBefore.find((r) => r.relname === row.relname);
+    const per = (k) => Math.round(((Number(row[k]) - Number(was?.[k] ?? 0)) / fullWorkflows) * 100) / 100;
+    perWorkflow[row.relname] = {
+      inserted: per('n_tup_ins'),
+      updated: per('n_tup_upd'),
+      seqScans: per('seq_scan'),
+      seqRowsRead: per('seq_tup_read'),
+    };
   }
+  return {
+    root,
+    workflows: fullWorkflows,
+    workflowsPerSecond: Math.round(fullWorkflows / secs),
+    cpuMicrosPerWorkflow: cpuPerWorkflow(before, after, fullWorkflows),
+    perWorkflow,
+  };
+}
+
+/** The offered rate: CPU per workflow and latency. */
+async function atOfferedRate() {
+  await offerTwoStep(2, 'cpu-warm'); // 2 s unmeasured, as the scenarios warm up
+  const total = Math.round(rate * seconds);
+  const before = snapshot();
+  const latencies = await offerTwoStep(seconds, 'cpu');
+  const after = snapshot();
+  return {
+    root,
+    rate,
+    seconds,
+    cpuMicrosPerWorkflow: cpuPerWorkflow(before, after, total),
+    latencyMs: summarize(latencies),
+  };
+}
+
+try {
+  console.log(JSON.stringify(full ? await atFullLoad() : await atOfferedRate()));
 } finally {
   await hive.stop();
 }
