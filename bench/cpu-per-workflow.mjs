@@ -13,13 +13,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 // The load itself is this checkout's, whichever build is measured: it touches no Hive module.
+import { hiveSubmitter, inBatches } from './lib/batches.mjs';
 import { offer } from './lib/offer.mjs';
 
 const full = process.argv[2] === 'max';
 const rate = full ? 0 : Number(process.argv[2] ?? 200);
 const seconds = full ? 0 : Number(process.argv[3] ?? 8);
 const fullWorkflows = full ? Number(process.argv[3] ?? 20_000) : 0;
-const BATCH = 100;
 const root = path.resolve(process.argv[4] ?? fileURLToPath(new URL('..', import.meta.url)));
 const { startHiveSystem, TWO_STEP } = await import(path.join(root, 'bench/lib/hive-system.mjs'));
 const { summarize } = await import(path.join(root, 'bench/lib/common.mjs'));
@@ -54,14 +54,7 @@ const snapshot = () => {
 
 const hive = await startHiveSystem();
 const offerTwoStep = async (seconds, label) => {
-  const { ids, startedAt } = await offer(hive, rate, seconds, async (count) =>
-    (
-      await hive.submit(
-        Array.from({ length: count }, () => TWO_STEP),
-        label,
-      )
-    ).map((r) => r.id),
-  );
+  const { ids, startedAt } = await offer(hive, rate, seconds, hiveSubmitter(hive, TWO_STEP, label));
   return ids.map((id) => hive.completedAt.get(id) - startedAt.get(id));
 };
 
@@ -88,14 +81,7 @@ const tableCounters = async () =>
 
 /** Submits `n` two-step workflows in batches, as scenario 1 does, and waits for all of them. */
 async function allAtOnce(n, label) {
-  const ids = [];
-  for (let i = 0; i < n; i += BATCH)
-    for (const r of await hive.submit(
-      Array.from({ length: Math.min(BATCH, n - i) }, () => TWO_STEP),
-      `${label}-${i}`,
-    ))
-      ids.push(r.id);
-  await hive.waitAll(ids);
+  await hive.waitAll(await inBatches(n, hiveSubmitter(hive, TWO_STEP, label)));
 }
 
 /** Scenario 1's load: CPU and PostgreSQL's row counters per workflow. */

@@ -1,11 +1,11 @@
 // The benchmark scenarios of issue 9. Each returns a plain object of figures.
 
+import { BATCH, hiveSubmitter, inBatches } from './lib/batches.mjs';
 import { startBullmqSystem } from './lib/bullmq-system.mjs';
 import { sleep, summarize } from './lib/common.mjs';
 import { startHiveSystem, TWO_STEP } from './lib/hive-system.mjs';
 import { offer } from './lib/offer.mjs';
 
-const BATCH = 100;
 /**
  * Every measured run starts on a system that has already done the same work for a while: a coordinator, an agent
  * or a queue runs for days, and the first seconds of a process (JIT compilation, pools and connections opening,
@@ -19,26 +19,10 @@ const WARMUP_SECONDS = 2;
 async function hiveThroughput(n, opts = {}) {
   const hive = await startHiveSystem(opts);
   try {
-    if (warmup()) {
-      const warm = [];
-      for (let i = 0; i < WARMUP_WORKFLOWS; i += BATCH)
-        for (const r of await hive.submit(
-          Array.from({ length: BATCH }, () => TWO_STEP),
-          `bench-warm-${i}`,
-        ))
-          warm.push(r.id);
-      await hive.waitAll(warm);
-    }
-    const ids = [];
+    if (warmup())
+      await hive.waitAll(await inBatches(WARMUP_WORKFLOWS, hiveSubmitter(hive, TWO_STEP, 'bench-warm')));
     const t0 = performance.now();
-    for (let i = 0; i < n; i += BATCH) {
-      const res = await hive.submit(
-        Array.from({ length: Math.min(BATCH, n - i) }, () => TWO_STEP),
-        `bench-tp-${i}`,
-      );
-      for (const r of res) ids.push(r.id);
-    }
-    await hive.waitAll(ids);
+    await hive.waitAll(await inBatches(n, hiveSubmitter(hive, TWO_STEP, 'bench-tp')));
     const seconds = (performance.now() - t0) / 1000;
     return { workflows: n, seconds: round(seconds), workflowsPerSecond: Math.round(n / seconds) };
   } finally {
@@ -49,15 +33,10 @@ async function hiveThroughput(n, opts = {}) {
 async function bullmqThroughput(n, opts = {}) {
   const bull = await startBullmqSystem(opts);
   try {
-    if (warmup()) {
-      const warm = [];
-      for (let i = 0; i < WARMUP_WORKFLOWS; i += BATCH) warm.push(...(await bull.submit(BATCH)));
-      await bull.waitAll(warm);
-    }
-    const ids = [];
+    const submit = (count) => bull.submit(count);
+    if (warmup()) await bull.waitAll(await inBatches(WARMUP_WORKFLOWS, submit));
     const t0 = performance.now();
-    for (let i = 0; i < n; i += BATCH) ids.push(...(await bull.submit(Math.min(BATCH, n - i))));
-    await bull.waitAll(ids);
+    await bull.waitAll(await inBatches(n, submit));
     const seconds = (performance.now() - t0) / 1000;
     return { workflows: n, seconds: round(seconds), workflowsPerSecond: Math.round(n / seconds) };
   } finally {
@@ -95,14 +74,7 @@ export async function latency({ rates = [200, 1000], seconds = 10 } = {}) {
     const hive = await startHiveSystem();
     let h;
     try {
-      h = await offered(hive, rate, seconds, async (count) =>
-        (
-          await hive.submit(
-            Array.from({ length: count }, () => TWO_STEP),
-            'bench-lat',
-          )
-        ).map((r) => r.id),
-      );
+      h = await offered(hive, rate, seconds, hiveSubmitter(hive, TWO_STEP, 'bench-lat'));
     } finally {
       await hive.stop();
     }
@@ -123,13 +95,7 @@ export async function dispatch({ rate = 500, seconds = 10 } = {}) {
   const hive = await startHiveSystem();
   try {
     const one = { tasks: [{ type: 'api_creation', agent: 'backend_agent' }] };
-    const submit = async (count) =>
-      (
-        await hive.submit(
-          Array.from({ length: count }, () => one),
-          'bench-dispatch',
-        )
-      ).map((r) => r.id);
+    const submit = hiveSubmitter(hive, one, 'bench-dispatch');
     if (warmup()) {
       await offeredFor(hive, rate, WARMUP_SECONDS, submit);
       hive.startedAtByTask.length = 0;
@@ -152,14 +118,8 @@ export async function soak({ tasks = 100_000 } = {}) {
     const workflows = Math.ceil(tasks / 2);
     const step = Math.max(BATCH, Math.floor(workflows / 10));
     for (let done = 0; done < workflows; done += step) {
-      const ids = [];
-      for (let i = done; i < Math.min(workflows, done + step); i += BATCH) {
-        const res = await hive.submit(
-          Array.from({ length: Math.min(BATCH, Math.min(workflows, done + step) - i) }, () => TWO_STEP),
-          'bench-soak',
-        );
-        ids.push(...res.map((r) => r.id));
-      }
+      const count = Math.min(workflows, done + step) - done;
+      const ids = await inBatches(count, hiveSubmitter(hive, TWO_STEP, `bench-soak-${done}`));
       await hive.waitAll(ids);
       await sample(`after ${Math.min(workflows, done + step) * 2} tasks`);
     }

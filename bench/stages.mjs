@@ -3,6 +3,7 @@
 // submit call, p50 and p99; then the coordinator process's socket writes and CPU per workflow.
 //   node bench/stages.mjs [rate=200] [seconds=10]
 import { readFileSync } from 'node:fs';
+import { hiveSubmitter } from './lib/batches.mjs';
 import { percentile } from './lib/common.mjs';
 import { startHiveSystem, TWO_STEP } from './lib/hive-system.mjs';
 import { offer } from './lib/offer.mjs';
@@ -39,13 +40,7 @@ const { ids, startedAt: submittedAt } = await offer(
   hive,
   rate,
   seconds,
-  async (count) =>
-    (
-      await hive.submit(
-        Array.from({ length: count }, () => TWO_STEP),
-        'bench-stages',
-      )
-    ).map((r) => r.id),
+  hiveSubmitter(hive, TWO_STEP, 'bench-stages'),
   Date.now,
 );
 const cpu = process.cpuUsage(cpu0);
