@@ -256,7 +256,7 @@ async function markSends(tx: Db, batch: readonly Sent[]): Promise<Sent[]> {
   // The final SELECT sees the rows as they were before it (one snapshot), so it reports only sends recorded earlier.
   const res = await sql<{ m: string }>`
     WITH v AS (
-      -- LIMIT: the planner's row estimate (see jsonRows in store/script.ts), so it looks rows up by key.
+      -- LIMIT: the planner's row estimate (it takes any set-returning function for 100 rows), so it looks rows up by key.
       SELECT * FROM jsonb_to_recordset(${JSON.stringify(marks)}::jsonb) AS v(w text, t text, a int, m text, ts timestamptz)
       LIMIT ${sql.lit(marks.length)}
     ), marked AS (

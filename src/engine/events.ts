@@ -61,8 +61,6 @@ export interface HiveEvent {
   data: Record<string, unknown>;
 }
 
-const EVENT_ORDER_LOCK = 4_483_002;
-
 export function eventFromRow(row: EventRow): HiveEvent {
   const e: HiveEvent = {
     seq: Number(row.seq),
@@ -109,12 +107,11 @@ export function eventsFromDrafts(drafts: readonly EventDraft[]): HiveEvent[] {
 }
 
 /**
- * The INSERT of these events, returning their sequence numbers. The rows travel as one JSON literal
- * (jsonb_to_recordset): for the hundreds of events of a coordinator batch that is several times cheaper to
- * parse than eight values per row. The advisory lock is taken in the same statement, before any sequence
- * number is drawn: every row is joined with the materialized lock row, so none exists before the lock is held.
- * Ordering by the draft index keeps the draft order, so sequence numbers follow the order the changes were
- * decided in.
+ * The INSERT of these events, returning their sequence numbers: a call of hive_insert_events (migration 0004),
+ * whose plan PostgreSQL keeps for the session. The rows travel as one JSON literal (jsonb_to_recordset): for the
+ * hundreds of events of a coordinator batch that is several times cheaper to parse than eight values per row.
+ * The function takes the advisory lock before any sequence number is drawn, and inserts in draft order, so
+ * sequence numbers follow the order the changes were decided in.
  */
 export function insertEventsStatement(events: readonly HiveEvent[]): string {
   const rows = events.map((e, n) => ({
@@ -127,12 +124,7 @@ export function insertEventsStatement(events: readonly HiveEvent[]): string {
     a: e.agent ?? null,
     d: e.data,
   }));
-  return `WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}))
-    INSERT INTO events (ts, type, correlation_id, workflow_id, task_id, agent, data)
-    SELECT v.ts, v.type, v.c, v.w, v.t, v.a, coalesce(v.d, '{}'::jsonb)
-    FROM ordered, jsonb_to_recordset(${literal(JSON.stringify(rows))}::jsonb) AS v(n int, ts timestamptz, type text, c text, w text, t text, a text, d jsonb)
-    ORDER BY v.n
-    RETURNING seq`;
+  return `SELECT hive_insert_events(${literal(JSON.stringify(rows))}::jsonb) AS seq`;
 }
 
 /** Gives the events the sequence numbers their INSERT returned (in draft order: the lowest first). */

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { HiveError } from '../core/errors.js';
 import type { Db } from '../store/database.js';
 import type { NewAgentLog } from '../store/schema.js';
-import { jsonRows, literal, textArray, withoutNulls } from '../store/script.js';
+import { literal, textArray, withoutNulls } from '../store/script.js';
 import {
   TASK_STATE_COLUMNS,
   type TaskState,
@@ -74,11 +74,7 @@ export function checkCachedStatements(workflows: Iterable<WorkflowState>): [stri
   const ids = textArray(lockOrder(expected.map((e) => e.w)));
   return [
     `SELECT 1 FROM workflows WHERE id = ANY(${ids}) ORDER BY id FOR UPDATE`,
-    `SELECT hive_expect_rows(count(*), 0, 'a cached workflow') FROM (
-      SELECT 'w' AS k, id AS w, '' AS t, xmin::text AS x FROM workflows WHERE id = ANY(${ids})
-      UNION ALL SELECT 't', workflow_id, id, xmin::text FROM tasks WHERE workflow_id = ANY(${ids})
-    ) AS a FULL JOIN ${jsonRows(expected, 'e', 'k text, w text, t text, x text')} USING (k, w, t)
-    WHERE a.x IS DISTINCT FROM e.x`,
+    `SELECT hive_check_cached(${ids}, ${literal(JSON.stringify(expected))}::jsonb)`,
   ];
 }
 
@@ -176,11 +172,6 @@ export function asConcurrentChange(err: unknown): unknown {
   );
 }
 
-/** A multi-row UPDATE (no RETURNING) that must change exactly `expected` rows, checked in the same statement. */
-function guarded(update: string, expected: number, what: string): string {
-  return `WITH changed AS (${update} RETURNING 1) SELECT hive_expect_rows(count(*), ${expected}, '${what}') FROM changed`;
-}
-
 /**
  * What the state machine changed, as statements: one multi-row statement per table, each row guarded on the
  * status and attempt it was loaded with; new tasks inserted.
@@ -235,45 +226,15 @@ export function workflowWrites(workflows: Iterable<WorkflowState>): string[] {
       );
     }
   }
+  // The updates run inside functions (migration 0004): their plans are kept for the session, and a row that
+  // moved on underneath (fewer rows changed than sent) raises HW001.
   if (wfUpdates.length > 0) {
     writes.push(
-      guarded(
-        `UPDATE workflows w SET status = v.status, error = v.error, started_at = to_timestamp(v.started_at / 1000),
-        finished_at = to_timestamp(v.finished_at / 1000), updated_at = now()
-      FROM ${jsonRows(wfUpdates, 'v', 'id text, prev_status text, status text, error jsonb, started_at float8, finished_at float8')}
-      WHERE w.id = v.id AND w.status = v.prev_status`,
-        wfUpdates.length,
-        'a workflow',
-      ),
+      `SELECT hive_update_workflows(${literal(JSON.stringify(wfUpdates))}::jsonb, ${wfUpdates.length})`,
     );
   }
   if (updates.length > 0) {
-    // dispatched_at/msg_id belong to the dispatcher (written after the XADD): set here when this unit of work
-    // records the dispatch (dispatchMark), cleared when a new attempt is queued, and otherwise left alone, so
-    // this update never erases a dispatch marker written concurrently.
-    writes.push(
-      guarded(
-        `UPDATE tasks t SET status = v.status, attempt = v.attempt, agent = v.agent, output = v.output,
-        error = v.error, usage = v.usage, completed_order = v.completed_order, instance = v.instance,
-        not_before = to_timestamp(v.not_before / 1000), deadline_at = to_timestamp(v.deadline_at / 1000),
-        queued_at = to_timestamp(v.queued_at / 1000), started_at = to_timestamp(v.started_at / 1000),
-        finished_at = to_timestamp(v.finished_at / 1000),
-        dispatched_at = CASE WHEN v.reset_dispatch THEN NULL
-          ELSE coalesce(to_timestamp(v.dispatched_at / 1000), t.dispatched_at) END,
-        msg_id = CASE WHEN v.reset_dispatch THEN NULL ELSE coalesce(v.msg_id, t.msg_id) END
-      FROM ${jsonRows(
-        updates,
-        'v',
-        `workflow_id text, id text, prev_status text, prev_attempt int, status text, attempt int, agent text,
-        output jsonb, error jsonb, usage jsonb, completed_order int, instance text, not_before float8,
-        deadline_at float8, queued_at float8, started_at float8, finished_at float8,
-        reset_dispatch boolean, dispatched_at float8, msg_id text`,
-      )}
-      WHERE t.workflow_id = v.workflow_id AND t.id = v.id AND t.status = v.prev_status AND t.attempt = v.prev_attempt`,
-        updates.length,
-        'a task',
-      ),
-    );
+    writes.push(`SELECT hive_update_tasks(${literal(JSON.stringify(updates))}::jsonb, ${updates.length})`);
   }
   if (inserts.length > 0) writes.push(insertTasksStatement(inserts));
   return writes;

@@ -139,20 +139,9 @@ export function textArray(values: readonly string[]): string {
 }
 
 /**
- * Rows as a relation to join against a table: `(SELECT * FROM jsonb_to_recordset(…) AS alias(columns) LIMIT n)`.
- * PostgreSQL plans every set-returning function as 100 rows: joined with a table of a few thousand rows it then
- * hashes the whole table instead of looking up the handful of rows a unit of work changes — a full scan of
- * `tasks` per unit, growing with the table (0.3–0.7 ms for a one-row update at 20,000 tasks here). The LIMIT is
- * the number of rows we know we send, and the planner takes it as its estimate; it never cuts anything off.
- */
-export function jsonRows(rows: readonly unknown[], alias: string, columns: string): string {
-  return `(SELECT * FROM jsonb_to_recordset(${literal(JSON.stringify(rows))}::jsonb) AS ${alias}(${columns}) LIMIT ${rows.length}) AS ${alias}`;
-}
-
-/**
- * A row for jsonRows or a recordset, without its null fields: a missing key reads as NULL there, and the rows of
- * a busy unit of work (mostly nulls: no error, no usage, no retry time) are a good part of the bytes PostgreSQL
- * parses for it.
+ * A row for a recordset (jsonb_to_recordset, jsonb_populate_recordset), without its null fields: a missing key
+ * reads as NULL there, and the rows of a busy unit of work (mostly nulls: no error, no usage, no retry time) are a
+ * good part of the bytes PostgreSQL parses for it.
  */
 export function withoutNulls<T extends Record<string, unknown>>(row: T): Partial<T> {
   const out: Partial<T> = {};

@@ -37,7 +37,13 @@ describe.each(DATABASE_KINDS)('migrations on %s', (_kind, create) => {
       const first = await schemaOf(db);
       expect(first.cols.length).toBeGreaterThan(50);
       expect(first.idx.some((i) => i.i === 'events_correlation_idx')).toBe(true);
-      expect(first.fns).toEqual(['hive_expect_rows']);
+      expect(first.fns).toEqual([
+        'hive_check_cached',
+        'hive_expect_rows',
+        'hive_insert_events',
+        'hive_update_tasks',
+        'hive_update_workflows',
+      ]);
       expect(await migrateUp(db)).toEqual([]);
       expect(await migrateDown(db, 0)).toEqual([...all].reverse());
       expect((await schemaOf(db)).cols).toEqual([]);
