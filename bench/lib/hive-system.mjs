@@ -44,8 +44,12 @@ export async function startHiveSystem({
   logLevel = 'silent',
   agentLogs = false,
 } = {}) {
-  const db = await tempDatabase();
-  const store = await openStore({ url: db.url, poolSize: 10 });
+  // HIVE_BENCH_EMBEDDED=1: the embedded default, PGlite in this process (memory://), instead of a PostgreSQL database.
+  const embedded = process.env.HIVE_BENCH_EMBEDDED === '1';
+  if (embedded && coordinators > 1)
+    throw new Error('coordinators in other processes need PostgreSQL, not PGlite');
+  const db = embedded ? { drop: async () => {} } : await tempDatabase();
+  const store = await openStore(embedded ? { pgliteDir: 'memory://' } : { url: db.url, poolSize: 10 });
   await migrateUp(store.db);
   const prefix = `hivebench-${randomBytes(4).toString('hex')}`;
   const redis = createRedis(REDIS_URL, 'bench');
