@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkflowState } from '../../src/engine/state.js';
 import {
   BEGIN_UNIT_STATEMENTS,
   checkCachedStatements,
@@ -11,18 +12,31 @@ import type { Db } from '../../src/store/database.js';
 import { runScript } from '../../src/store/script.js';
 import { createPostgresDatabase, type TestDatabase } from '../helpers/databases.js';
 
-async function populate(t: TestDatabase, workflows: number): Promise<void> {
+/** Running workflows `<prefix>1` … `<prefix>N`, each with a running task `a` and a pending task `b`. */
+async function populate(t: TestDatabase, workflows: number, prefix = 'wf-'): Promise<void> {
   await sql`
     INSERT INTO workflows (id, correlation_id, status, spec)
-    SELECT 'wf-' || g, 'c-' || g, 'running', '{}'::jsonb FROM generate_series(1, ${workflows}) AS g`.execute(
+    SELECT ${prefix} || g, 'c-' || g, 'running', '{}'::jsonb FROM generate_series(1, ${workflows}) AS g`.execute(
     t.store.db,
   );
   await sql`
     INSERT INTO tasks (workflow_id, id, position, correlation_id, type, agent, status, max_attempts, timeout_ms)
-    SELECT 'wf-' || g, x.id, x.pos, 'c-' || g, 'api_creation', 'backend_agent', x.status, 3, 60000
+    SELECT ${prefix} || g, x.id, x.pos, 'c-' || g, 'api_creation', 'backend_agent', x.status, 3, 60000
     FROM generate_series(1, ${workflows}) AS g, (VALUES ('a', 0, 'running'), ('b', 1, 'pending')) AS x(id, pos, status)`.execute(
     t.store.db,
   );
+}
+
+/** Marks every workflow and task completed, as a unit finishing them all would. */
+function completeAll(workflows: Map<string, WorkflowState>): void {
+  for (const wf of workflows.values()) {
+    wf.status = 'completed';
+    wf.dirty = true;
+    for (const task of wf.tasks.values()) {
+      task.status = 'completed';
+      task.dirty = true;
+    }
+  }
 }
 
 async function planOf(db: Db, statement: string): Promise<string> {
@@ -160,14 +174,7 @@ describe('a unit of hundreds of workflows on tables without statistics', () => {
       const loaded = await runScript(conn, [lockAndRead, readTasks]);
       const workflows = workflowsFromRows(loaded[0]!.rows, loaded[1]!.rows);
       expect(workflows.size).toBe(300);
-      for (const wf of workflows.values()) {
-        wf.status = 'completed';
-        wf.dirty = true;
-        for (const task of wf.tasks.values()) {
-          task.status = 'completed';
-          task.dirty = true;
-        }
-      }
+      completeAll(workflows);
       const statements = [
         lockAndRead,
         readTasks,
@@ -224,24 +231,13 @@ async function readsAfterGrowth(plainFunctions: boolean): Promise<{ statement: s
       }
       await populate(t, 3);
       await unitsOnSmallTables(conn, 12);
-      await sql`INSERT INTO workflows (id, correlation_id, status, spec)
-        SELECT 'big-' || g, 'c', 'running', '{}'::jsonb FROM generate_series(1, 5000) AS g`.execute(conn);
-      await sql`INSERT INTO tasks (workflow_id, id, position, correlation_id, type, agent, status, max_attempts, timeout_ms)
-        SELECT 'big-' || g, x.id, x.pos, 'c', 'api_creation', 'backend_agent', 'running', 3, 60000
-        FROM generate_series(1, 5000) AS g, (VALUES ('a', 0), ('b', 1)) AS x(id, pos)`.execute(conn);
+      await populate(t, 5000, 'big-');
 
       const ids = Array.from({ length: 300 }, (_, i) => `big-${1 + i * 16}`);
       await runScript(conn, [...BEGIN_UNIT_STATEMENTS]);
       const loaded = await runScript(conn, loadWorkflowsStatements(ids));
       const workflows = workflowsFromRows(loaded[0]!.rows, loaded[1]!.rows);
-      for (const wf of workflows.values()) {
-        wf.status = 'completed';
-        wf.dirty = true;
-        for (const task of wf.tasks.values()) {
-          task.status = 'completed';
-          task.dirty = true;
-        }
-      }
+      completeAll(workflows);
       const out: { statement: string; reads: Reads }[] = [];
       for (const statement of [
         ...checkCachedStatements(workflows.values()),
