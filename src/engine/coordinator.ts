@@ -155,6 +155,9 @@ export class Coordinator {
         let entries: StreamEntry[] = [];
         if (Date.now() - lastClaim > this.opts.claimIdleMs / 2) {
           lastClaim = Date.now();
+          // Also the entries in flight when the claim went out: one whose batch is acknowledged and leaves
+          // `applying` while XAUTOCLAIM's reply is on its way would otherwise be claimed and applied a second time.
+          const inFlightAtClaim = new Set(applying);
           entries = (
             await autoClaim(
               this.deps.redis,
@@ -164,7 +167,7 @@ export class Coordinator {
               this.opts.claimIdleMs,
               this.opts.batchSize,
             )
-          ).filter(([id]) => !applying.has(id));
+          ).filter(([id]) => !applying.has(id) && !inFlightAtClaim.has(id));
         }
         if (entries.length === 0) {
           entries = await readGroup(
