@@ -112,9 +112,11 @@ describe.each(DATABASE_KINDS)('statement scripts on %s', (_kind, create) => {
 describe('a statement script on a connection that does not know scripts', () => {
   it('is refused instead of answered with nothing', async () => {
     const t = await createPostgresDatabase({ migrate: false });
-    const plain = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: t.url, max: 1 }) }),
-    });
+    const pool = new pg.Pool({ connectionString: t.url, max: 1 });
+    // Dropping the database (WITH FORCE) can reach the connection while it is still closing; as in openStore,
+    // that error is the pool's to swallow, not an uncaught exception of the test run.
+    pool.on('error', () => {});
+    const plain = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     try {
       await expect(runScript(plain, ['SELECT 1', 'SELECT 2'])).rejects.toThrow(/answered with 0 results/);
     } finally {
