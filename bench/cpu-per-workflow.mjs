@@ -76,8 +76,13 @@ function cpuPerWorkflow(before, after, workflows) {
 const tableCounters = async () =>
   (
     await sql`SELECT relname, seq_scan, seq_tup_read, n_tup_ins, n_tup_upd FROM pg_stat_user_tables
-      WHERE relname IN ('workflows', 'tasks', 'events')`.execute(hive.deps.db)
+      WHERE relname IN ('workflows', 'tasks', 'events', 'event_pages')`.execute(hive.deps.db)
   ).rows;
+// Events recorded: rows of the `events` table, or (migration 0005 on) of the view over event_pages.
+const lastSeq = async () =>
+  Number((await sql`SELECT coalesce(max(seq), 0) AS m FROM events`.execute(hive.deps.db)).rows[0].m);
+const eventsSince = async (seq) =>
+  Number((await sql`SELECT count(*) AS n FROM events WHERE seq > ${seq}`.execute(hive.deps.db)).rows[0].n);
 
 /** Submits `n` two-step workflows in batches, as scenario 1 does, and waits for all of them. */
 async function allAtOnce(n, label) {
@@ -91,6 +96,7 @@ async function atFullLoad() {
   const settle = () => new Promise((r) => setTimeout(r, 11_000));
   await settle();
   const rowsBefore = await tableCounters();
+  const seqBefore = await lastSeq();
   const before = snapshot();
   const t0 = performance.now();
   await allAtOnce(fullWorkflows, 'cpu');
@@ -108,6 +114,7 @@ async function atFullLoad() {
       seqRowsRead: per('seq_tup_read'),
     };
   }
+  perWorkflow.eventsRecorded = Math.round(((await eventsSince(seqBefore)) / fullWorkflows) * 100) / 100;
   return {
     root,
     workflows: fullWorkflows,

@@ -1,15 +1,11 @@
-import { sql } from 'kysely';
 import type { Redis } from '../bus/redis.js';
 import { sleep } from '../bus/stream-reader.js';
 import type { EngineDeps } from '../engine/deps.js';
-import { eventFromRow, eventsFromStreamFields, type HiveEvent } from '../engine/events.js';
+import { type EventFilter, eventsFromStreamFields, type HiveEvent, matches } from '../engine/events.js';
+import { lastEventSeq, readEvents } from '../store/queries/event-pages.js';
 import { liveClientsDropped } from '../telemetry/metrics.js';
 
-export interface EventFilter {
-  correlationId?: string | undefined;
-  workflowId?: string | undefined;
-  agent?: string | undefined;
-}
+export type { EventFilter };
 
 /** What waiting for a transport to drain ended with. */
 export type Writable = 'ready' | 'stalled' | 'closed';
@@ -72,16 +68,12 @@ export function waitWritable(t: {
   });
 }
 
-export function matches(f: EventFilter, e: HiveEvent): boolean {
-  return (
-    (!f.correlationId || e.correlationId === f.correlationId) &&
-    (!f.workflowId || e.workflowId === f.workflowId) &&
-    (!f.agent || e.agent === f.agent)
-  );
-}
-
-/** Rows read from PostgreSQL at a time for a client catching up. */
-const REPLAY_PAGE = 500;
+/**
+ * Event pages read from PostgreSQL at a time for a client catching up (a page is one transaction's events:
+ * up to a few thousand in a busy coordinator's batch), and for the hub filling a hole.
+ */
+const REPLAY_PAGES = 4;
+const CATCH_UP_PAGES = 8;
 
 interface SubState {
   sub: Subscriber;
@@ -123,8 +115,7 @@ export class EventHub {
   }
 
   async start(): Promise<void> {
-    const r = await sql<{ m: number | null }>`SELECT max(seq) AS m FROM events`.execute(this.deps.db);
-    this.last = Number(r.rows[0]?.m ?? 0);
+    this.last = await lastEventSeq(this.deps.db);
     this.loops = [this.tail(), this.poll()];
   }
 
@@ -195,16 +186,8 @@ export class EventHub {
     this.catching ??= (async () => {
       try {
         for (;;) {
-          const rows = await this.deps.db
-            .selectFrom('events')
-            .selectAll()
-            .where('seq', '>', String(this.last) as never)
-            .orderBy('seq')
-            .limit(1_000)
-            .execute();
-          if (rows.length === 0) return;
-          for (const row of rows) {
-            const e = eventFromRow(row);
+          const read = await readEvents(this.deps.db, { after: this.last, pages: CATCH_UP_PAGES });
+          for (const e of read.events) {
             if (e.seq !== this.last + 1) {
               this.gapSince ??= Date.now();
               if (Date.now() - this.gapSince < GAP_WAIT_MS) {
@@ -214,7 +197,7 @@ export class EventHub {
             }
             this.deliver(e);
           }
-          if (rows.length < 1_000) return;
+          if (!read.more) return;
         }
       } finally {
         this.catching = undefined;
@@ -320,26 +303,20 @@ export class EventHub {
         state.catching = false; // same tick as reading `last`: the next delivered event goes straight out
         return;
       }
-      let q = this.deps.db
-        .selectFrom('events')
-        .selectAll()
-        .where('seq', '>', String(state.cursor) as never)
-        .where('seq', '<=', String(upTo) as never)
-        .orderBy('seq')
-        .limit(REPLAY_PAGE);
-      if (sub.filter.correlationId) q = q.where('correlation_id', '=', sub.filter.correlationId);
-      if (sub.filter.workflowId) q = q.where('workflow_id', '=', sub.filter.workflowId);
-      if (sub.filter.agent) q = q.where('agent', '=', sub.filter.agent);
-      const rows = await q.execute();
-      for (const row of rows) {
+      const read = await readEvents(this.deps.db, {
+        after: state.cursor,
+        upTo,
+        filter: sub.filter,
+        pages: REPLAY_PAGES,
+      });
+      for (const e of read.events) {
         if (!state.alive) return;
-        const e = eventFromRow(row);
         if (e.seq <= state.cursor) continue;
         state.cursor = e.seq;
         if (!sub.send(e) && !(await this.drained(state))) return;
       }
-      // The page covered (cursor, upTo] in full: nothing else matching lies below upTo.
-      if (rows.length < REPLAY_PAGE && state.cursor < upTo) state.cursor = upTo;
+      // Every matching event up to `through` has been sent: nothing else matching lies below it.
+      if (state.alive && state.cursor < read.through) state.cursor = read.through;
     }
   }
 

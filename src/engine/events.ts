@@ -3,7 +3,7 @@ import type { Keys } from '../bus/keys.js';
 import type { Pipeline, Redis } from '../bus/redis.js';
 import type { Db } from '../store/database.js';
 import type { EventRow } from '../store/schema.js';
-import { literal } from '../store/script.js';
+import { literal, textArray } from '../store/script.js';
 
 /**
  * Events (CONTRACT §7) are written in the transaction that makes the change they describe, then published to
@@ -61,6 +61,21 @@ export interface HiveEvent {
   data: Record<string, unknown>;
 }
 
+/** What a live client asked to see (GET /api/events): every given field must match. */
+export interface EventFilter {
+  correlationId?: string | undefined;
+  workflowId?: string | undefined;
+  agent?: string | undefined;
+}
+
+export function matches(f: EventFilter, e: HiveEvent): boolean {
+  return (
+    (!f.correlationId || e.correlationId === f.correlationId) &&
+    (!f.workflowId || e.workflowId === f.workflowId) &&
+    (!f.agent || e.agent === f.agent)
+  );
+}
+
 export function eventFromRow(row: EventRow): HiveEvent {
   const e: HiveEvent = {
     seq: Number(row.seq),
@@ -82,7 +97,7 @@ export function eventFromRow(row: EventRow): HiveEvent {
 export async function insertEvents(tx: Db, drafts: readonly EventDraft[]): Promise<HiveEvent[]> {
   if (drafts.length === 0) return [];
   const events = eventsFromDrafts(drafts);
-  const res = await sql.raw<{ seq: number }>(insertEventsStatement(events)).execute(tx);
+  const res = await sql.raw<{ first_seq: string }>(insertEventsStatement(events)).execute(tx);
   assignSeqs(events, res.rows);
   return events;
 }
@@ -107,32 +122,43 @@ export function eventsFromDrafts(drafts: readonly EventDraft[]): HiveEvent[] {
 }
 
 /**
- * The INSERT of these events, returning their sequence numbers: a call of hive_insert_events (migration 0004),
- * whose plan PostgreSQL keeps for the session. The rows travel as one JSON literal (jsonb_to_recordset): for the
- * hundreds of events of a coordinator batch that is several times cheaper to parse than eight values per row.
- * The function takes the advisory lock before any sequence number is drawn, and inserts in draft order, so
- * sequence numbers follow the order the changes were decided in.
+ * The INSERT of these events as one page (migration 0005): a call of hive_insert_event_page, whose plan
+ * PostgreSQL keeps for the session, with the events as one JSON array in draft order and the page's distinct
+ * correlation and workflow IDs for its indexes. The function takes the event-order lock before it draws the
+ * page's range of sequence numbers and returns the first (`first_seq`); `assignSeqs` numbers the events from it.
  */
 export function insertEventsStatement(events: readonly HiveEvent[]): string {
-  const rows = events.map((e, n) => ({
-    n,
-    ts: e.ts,
-    type: e.type,
-    c: e.correlationId,
-    w: e.workflowId ?? null,
-    t: e.taskId ?? null,
-    a: e.agent ?? null,
-    d: e.data,
-  }));
-  return `SELECT hive_insert_events(${literal(JSON.stringify(rows))}::jsonb) AS seq`;
+  const correlationIds = new Set<string>();
+  const workflowIds = new Set<string>();
+  for (const e of events) {
+    correlationIds.add(e.correlationId);
+    if (e.workflowId) workflowIds.add(e.workflowId);
+  }
+  return `SELECT hive_insert_event_page(${literal(pageText(events))}, ${events.length}, ${textArray([
+    ...correlationIds,
+  ])}, ${textArray([...workflowIds])}) AS first_seq`;
 }
 
-/** Gives the events the sequence numbers their INSERT returned (in draft order: the lowest first). */
-export function assignSeqs(events: HiveEvent[], rows: readonly { seq: unknown }[]): void {
-  const seqs = rows.map((r) => Number(r.seq)).sort((a, b) => a - b);
+/** A page's stored text: the events as a JSON array, without their sequence numbers (the page's range gives them). */
+export function pageText(events: readonly HiveEvent[]): string {
+  return JSON.stringify(events.map(({ seq: _seq, ...stored }) => stored));
+}
+
+/** Gives the events the sequence numbers of their page, whose first its INSERT returned (in draft order). */
+export function assignSeqs(events: HiveEvent[], rows: readonly { first_seq?: unknown }[]): void {
+  const first = Number(rows[0]?.first_seq);
+  if (events.length > 0 && !Number.isSafeInteger(first))
+    throw new Error('the event page insert returned no first_seq');
   events.forEach((e, i) => {
-    e.seq = seqs[i]!;
+    e.seq = first + i;
   });
+}
+
+/** The events of a stored page, numbered from its first sequence number (the inverse of `pageText`). */
+export function eventsOfPage(page: { first_seq: unknown; events: string }): HiveEvent[] {
+  const first = Number(page.first_seq);
+  const stored = JSON.parse(page.events) as Omit<HiveEvent, 'seq'>[];
+  return stored.map((e, i) => ({ seq: first + i, ...e, data: e.data ?? {} }));
 }
 
 /**

@@ -201,7 +201,7 @@ async function transact(
     open = true;
     const results = await runScript(conn, [...writes, 'COMMIT']);
     open = false;
-    if (eventsAt >= 0) assignSeqs(events, (results[eventsAt]?.rows ?? []) as { seq: unknown }[]);
+    if (eventsAt >= 0) assignSeqs(events, (results[eventsAt]?.rows ?? []) as { first_seq?: unknown }[]);
     const xid = xidAt >= 0 ? (results[xidAt]?.rows[0] as { xid?: string } | undefined)?.xid : undefined;
     return { fx, events, workflows, xid };
   } catch (err) {

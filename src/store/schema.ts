@@ -62,6 +62,15 @@ export interface EventsTable {
   data: Json;
 }
 
+/** One transaction's events (migration 0005): seqs first_seq..last_seq, `events` their JSON array in order. */
+export interface EventPagesTable {
+  last_seq: string;
+  first_seq: string;
+  correlation_ids: string[];
+  workflow_ids: string[];
+  events: string;
+}
+
 export interface AgentLogsTable {
   id: Generated<string>;
   ts: Timestamp;
@@ -141,7 +150,9 @@ export interface SchemaMigrationsTable {
 export interface Database {
   workflows: WorkflowsTable;
   tasks: TasksTable;
+  /** A view over event_pages, one row per event: for ad-hoc SQL and tests on small data. */
   events: EventsTable;
+  event_pages: EventPagesTable;
   agent_logs: AgentLogsTable;
   agents: AgentsTable;
   agent_instances: AgentInstancesTable;
@@ -154,6 +165,6 @@ export interface Database {
 export type WorkflowRow = Selectable<WorkflowsTable>;
 export type TaskRow = Selectable<TasksTable>;
 export type EventRow = Selectable<EventsTable>;
-export type NewEvent = Insertable<EventsTable>;
+export type EventPageRow = Selectable<EventPagesTable>;
 export type AgentLogRow = Selectable<AgentLogsTable>;
 export type NewAgentLog = Insertable<AgentLogsTable>;

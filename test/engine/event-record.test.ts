@@ -8,11 +8,13 @@ import {
   insertEvents,
   publishEvents,
 } from '../../src/engine/events.js';
+import { eventsOfCorrelation, lastEventSeq, readEvents } from '../../src/store/queries/event-pages.js';
 import { DATABASE_KINDS, type TestDatabase } from '../helpers/databases.js';
 import { cleanupPrefix, testPrefix, testRedis } from '../helpers/redis.js';
 
-// An event travels twice as JSON: as a row of the INSERT (jsonb_to_recordset) and in the live stream's entry.
-// Both must say exactly what the draft said, in the draft's order, whatever the data holds.
+// An event travels twice as JSON: in its transaction's page (event_pages) and in the live stream's entry. Both
+// must say exactly what the draft said, in the draft's order, whatever the data holds — read back through the
+// pages, through the `events` view, and from the stream.
 const drafts: EventDraft[] = [
   {
     type: 'task.completed',
@@ -65,6 +67,27 @@ describe.each(DATABASE_KINDS)('events recorded and published (%s)', (_kind, crea
     });
     expect(stored[1]!.data).toEqual({});
     expect(stored[1]).not.toHaveProperty('workflowId');
+    // One transaction, one page, numbered contiguously.
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+    const pages = await t.store.db.selectFrom('event_pages').selectAll().execute();
+    expect(pages).toHaveLength(1);
+    expect([...pages[0]!.correlation_ids].sort()).toEqual(['c-1', 'c-2', 'c-3']);
+    expect(pages[0]!.workflow_ids).toEqual(['wf-1']);
+
+    expect((await readEvents(t.store.db, { after: 0 })).events).toEqual(events);
+    const c1 = events.filter((e) => e.correlationId === 'c-1');
+    expect(await eventsOfCorrelation(t.store.db, 'c-1', 100)).toEqual(c1);
+    expect(await eventsOfCorrelation(t.store.db, 'c-1', 1)).toEqual(c1.slice(0, 1));
+    const read = await readEvents(t.store.db, {
+      after: seqs[0]!,
+      upTo: seqs[2]!,
+      filter: { workflowId: 'wf-1' },
+    });
+    expect(read).toEqual({ events: [events[2]], through: seqs[2], more: false });
+    expect((await readEvents(t.store.db, { after: 0, filter: { agent: 'frontend_agent' } })).events).toEqual([
+      events[1],
+    ]);
+    expect(await lastEventSeq(t.store.db)).toBe(seqs.at(-1));
 
     await publishEvents(redis, keys, events);
     const entries = await redis.xrange(keys.events(), '-', '+');

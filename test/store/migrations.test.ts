@@ -36,11 +36,11 @@ describe.each(DATABASE_KINDS)('migrations on %s', (_kind, create) => {
       expect(await migrateUp(db)).toEqual(all);
       const first = await schemaOf(db);
       expect(first.cols.length).toBeGreaterThan(50);
-      expect(first.idx.some((i) => i.i === 'events_correlation_idx')).toBe(true);
+      expect(first.idx.some((i) => i.i === 'event_pages_correlation_idx')).toBe(true);
       expect(first.fns).toEqual([
         'hive_check_cached',
         'hive_expect_rows',
-        'hive_insert_events',
+        'hive_insert_event_page',
         'hive_update_tasks',
         'hive_update_workflows',
       ]);
@@ -51,6 +51,53 @@ describe.each(DATABASE_KINDS)('migrations on %s', (_kind, create) => {
       await migrateUp(db);
       expect(await schemaOf(db)).toEqual(first);
       expect((await migrationStatus(db)).every((s) => s.applied)).toBe(true);
+    } finally {
+      await t.drop();
+    }
+  });
+
+  it('keeps every event across 0005 (rows to pages) and back, with its sequence number and fields', async () => {
+    const t = await create({ migrate: false });
+    try {
+      const db = t.store.db;
+      await migrateUp(db, 4);
+      await sql`INSERT INTO events (ts, type, correlation_id, workflow_id, task_id, agent, data) VALUES
+        ('2026-12-08 01:02:03.456+00', 'workflow.submitted', 'c-1', 'wf-1', NULL, NULL, '{}'),
+        ('2026-12-08 01:02:03.5+00', 'task.completed', 'c-1', 'wf-1', 'api', 'backend_agent', '{"output": {"n": [1, null]}}'),
+        ('2026-12-08 01:02:04+00', 'agent.online', 'c-2', NULL, NULL, 'frontend_agent', '{}')`.execute(db);
+      const rowsOf = async () =>
+        (
+          await sql<
+            Record<string, unknown>
+          >`SELECT seq::int AS seq, ts, type, correlation_id, workflow_id, task_id,
+            agent, data FROM events ORDER BY seq`.execute(db)
+        ).rows;
+      const before = await rowsOf();
+      expect(before.map((r) => r.seq)).toEqual([1, 2, 3]);
+
+      await migrateUp(db, 5);
+      expect(await rowsOf()).toEqual(before);
+      // New pages continue the numbering after the old rows.
+      const next = await sql<{ first_seq: string }>`SELECT hive_insert_event_page(
+        '[{"ts":"2026-12-08T01:02:05.000Z","type":"task.queued","correlationId":"c-3","data":{}},{"ts":"2026-12-08T01:02:05.000Z","type":"task.dispatched","correlationId":"c-3","data":{}}]',
+        2, ARRAY['c-3'], ARRAY[]::text[]) AS first_seq`.execute(db);
+      expect(Number(next.rows[0]!.first_seq)).toBe(4);
+      const withPage = await rowsOf();
+      expect(withPage.map((r) => [r.seq, r.type])).toEqual([
+        [1, 'workflow.submitted'],
+        [2, 'task.completed'],
+        [3, 'agent.online'],
+        [4, 'task.queued'],
+        [5, 'task.dispatched'],
+      ]);
+
+      await migrateDown(db, 4);
+      expect(await rowsOf()).toEqual(withPage);
+      const after =
+        await sql`INSERT INTO events (type, correlation_id) VALUES ('agent.offline', 'c-4') RETURNING seq::int AS seq`.execute(
+          db,
+        );
+      expect(after.rows).toEqual([{ seq: 6 }]);
     } finally {
       await t.drop();
     }

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { HiveError } from '../../core/errors.js';
-import { eventFromRow } from '../../engine/events.js';
 import type { Db } from '../database.js';
 import { decodeCursor, encodeCursor, invalidCursor } from './cursor.js';
+import { eventsOfCorrelation } from './event-pages.js';
 import { logView, taskView, workflowSummary, workflowView } from './views.js';
 
 /** The read side of the API: plain queries over the tables, shaped as CONTRACT §6. */
@@ -102,13 +102,7 @@ export async function correlationTimeline(db: Db, cid: string) {
         eb.selectFrom('workflows').select('id').where('correlation_id', '=', cid),
       )
       .execute(),
-    db
-      .selectFrom('events')
-      .selectAll()
-      .where('correlation_id', '=', cid)
-      .orderBy('seq')
-      .limit(10_000)
-      .execute(),
+    eventsOfCorrelation(db, cid, 10_000),
     db
       .selectFrom('agent_logs')
       .selectAll()
@@ -148,7 +142,7 @@ export async function correlationTimeline(db: Db, cid: string) {
     })),
     workflows: workflows.map(workflowSummary),
     tasks: tasks.map((t) => ({ workflowId: t.workflow_id, ...taskView(t) })),
-    events: events.map(eventFromRow),
+    events,
     logs: logs.map(logView),
   };
 }
