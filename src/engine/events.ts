@@ -102,18 +102,20 @@ export async function insertEvents(tx: Db, drafts: readonly EventDraft[]): Promi
   return events;
 }
 
-/** Events as they will be stored (sequence numbers still 0): ts from the draft, or now. */
+/**
+ * Events as they will be stored: ts from the draft, or now. They have no sequence number until their page is
+ * inserted (`assignSeqs`), so their JSON is the page's as it is stored.
+ */
 export function eventsFromDrafts(drafts: readonly EventDraft[]): HiveEvent[] {
   const now = Date.now();
   return drafts.map((d) => {
-    const e: HiveEvent = {
-      seq: 0,
+    const e = {
       // A creation time outside a Date's range (a hostile message) falls back to now rather than throw.
       ts: new Date(d.ts !== undefined && Math.abs(d.ts) <= 8.64e15 ? d.ts : now).toISOString(),
       type: d.type,
       correlationId: d.correlationId,
       data: d.data ?? {},
-    };
+    } as HiveEvent;
     if (d.workflowId) e.workflowId = d.workflowId;
     if (d.taskId) e.taskId = d.taskId;
     if (d.agent) e.agent = d.agent;
@@ -139,9 +141,33 @@ export function insertEventsStatement(events: readonly HiveEvent[]): string {
   ])}, ${textArray([...workflowIds])}) AS first_seq`;
 }
 
+/** Events per live-stream entry: the stream is capped by entry count, so this bounds its memory too. */
+const LIVE_CHUNK = 100;
+
+/**
+ * The JSON of a page's events (without sequence numbers) in live-stream chunks: made once when the INSERT is
+ * built and reused by the publish after the commit, which then sends the same text with the page's numbers.
+ */
+const chunkTexts = new WeakMap<readonly HiveEvent[], string[]>();
+
+function chunksOf(events: readonly HiveEvent[]): string[] {
+  let texts = chunkTexts.get(events);
+  if (!texts) {
+    const stored = events.some((e) => e.seq !== undefined)
+      ? events.map(({ seq: _seq, ...rest }) => rest)
+      : events;
+    texts = [];
+    for (let i = 0; i < stored.length; i += LIVE_CHUNK)
+      texts.push(JSON.stringify(stored.slice(i, i + LIVE_CHUNK)));
+    chunkTexts.set(events, texts);
+  }
+  return texts;
+}
+
 /** A page's stored text: the events as a JSON array, without their sequence numbers (the page's range gives them). */
 export function pageText(events: readonly HiveEvent[]): string {
-  return JSON.stringify(events.map(({ seq: _seq, ...stored }) => stored));
+  const texts = chunksOf(events);
+  return texts.length === 1 ? texts[0]! : `[${texts.map((t) => t.slice(1, -1)).join(',')}]`;
 }
 
 /** Gives the events the sequence numbers of their page, whose first its INSERT returned (in draft order). */
@@ -158,7 +184,7 @@ export function assignSeqs(events: HiveEvent[], rows: readonly { first_seq?: unk
 export function eventsOfPage(page: { first_seq: unknown; events: string }): HiveEvent[] {
   const first = Number(page.first_seq);
   const stored = JSON.parse(page.events) as Omit<HiveEvent, 'seq'>[];
-  return stored.map((e, i) => ({ seq: first + i, ...e, data: e.data ?? {} }));
+  return stored.map((e, i) => ({ ...e, seq: first + i, data: e.data ?? {} }));
 }
 
 /**
@@ -178,7 +204,10 @@ export async function publishEvents(
   await pipeline.exec();
 }
 
-/** Adds the live-stream XADDs of these events to `pipeline` (see publishEvents). */
+/**
+ * Adds the live-stream XADDs of these events to `pipeline` (see publishEvents). Events of one page (what an
+ * insert returned) go out as the JSON their page was stored with, numbered by the entry's `first`.
+ */
 export function queuePublish(
   pipeline: Pipeline,
   keys: Keys,
@@ -186,10 +215,11 @@ export function queuePublish(
   maxLen = 200,
 ): void {
   if (events.length === 0) return;
-  const sorted = [...events].sort((a, b) => a.seq - b.seq);
-  // Entries of at most 100 events: the stream is capped by entry count, so this bounds its memory too.
-  for (let i = 0; i < sorted.length; i += 100) {
-    const chunk = sorted.slice(i, i + 100);
+  const texts = chunkTexts.get(events);
+  const contiguous = events.at(-1)!.seq === events[0]!.seq + events.length - 1;
+  const sorted = texts && contiguous ? events : [...events].sort((a, b) => a.seq - b.seq);
+  for (let i = 0, k = 0; i < sorted.length; i += LIVE_CHUNK, k++) {
+    const last = Math.min(i + LIVE_CHUNK, sorted.length) - 1;
     pipeline.xadd(
       keys.events(),
       'MAXLEN',
@@ -197,26 +227,42 @@ export function queuePublish(
       String(maxLen),
       '*',
       'first',
-      String(chunk[0]!.seq),
+      String(sorted[i]!.seq),
       'last',
-      String(chunk.at(-1)!.seq),
+      String(sorted[last]!.seq),
       'events',
-      JSON.stringify(chunk),
+      texts && contiguous ? texts[k]! : JSON.stringify(sorted.slice(i, last + 1)),
     );
   }
 }
 
-/** Reads one live-stream entry back into events (the inverse of publishEvents). */
+/**
+ * Reads one live-stream entry back into events (the inverse of publishEvents): events stored without a number
+ * are numbered from the entry's `first`. An entry that is not what publishEvents writes gives no events.
+ */
 export function eventsFromStreamFields(fields: readonly string[]): HiveEvent[] {
+  let first = Number.NaN;
+  let text: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === 'events') {
-      try {
-        const parsed = JSON.parse(fields[i + 1]!);
-        return Array.isArray(parsed) ? (parsed as HiveEvent[]) : [];
-      } catch {
-        return [];
-      }
+    if (fields[i] === 'first') first = Number(fields[i + 1]);
+    else if (fields[i] === 'events') text = fields[i + 1];
+  }
+  if (text === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  const events = parsed as HiveEvent[];
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    if (typeof e !== 'object' || e === null) return [];
+    if (typeof e.seq !== 'number') {
+      if (!Number.isSafeInteger(first) || first < 1) return [];
+      e.seq = first + i;
     }
   }
-  return [];
+  return events;
 }

@@ -93,5 +93,24 @@ describe.each(DATABASE_KINDS)('events recorded and published (%s)', (_kind, crea
     const entries = await redis.xrange(keys.events(), '-', '+');
     const streamed = entries.flatMap(([, fields]) => eventsFromStreamFields(fields));
     expect(streamed).toEqual(events);
+    // The live entry carries the page's own text (serialized once), numbered by its `first`.
+    const [, fields] = entries[0]!;
+    expect(fields.slice(0, 4)).toEqual(['first', String(seqs[0]), 'last', String(seqs.at(-1))]);
+    expect(fields[5]).toBe(pages[0]!.events);
+  });
+
+  it('reads a live entry only when it can number every event in it', () => {
+    const e = { ts: '2026-12-08T00:00:00.000Z', type: 'agent.online', correlationId: 'c', data: {} };
+    const text = JSON.stringify([e, e]);
+    expect(eventsFromStreamFields(['first', '41', 'last', '42', 'events', text]).map((x) => x.seq)).toEqual([
+      41, 42,
+    ]);
+    expect(eventsFromStreamFields(['events', text])).toEqual([]);
+    expect(eventsFromStreamFields(['first', 'x', 'events', text])).toEqual([]);
+    expect(eventsFromStreamFields(['first', '0', 'events', text])).toEqual([]);
+    expect(eventsFromStreamFields(['first', '1', 'events', '[1, 2]'])).toEqual([]);
+    expect(eventsFromStreamFields(['first', '1', 'events', '{not json'])).toEqual([]);
+    // Entries written with each event's number (before pages) still read as they were.
+    expect(eventsFromStreamFields(['events', JSON.stringify([{ ...e, seq: 7 }])])[0]!.seq).toBe(7);
   });
 });
