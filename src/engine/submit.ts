@@ -158,7 +158,7 @@ export async function submitWorkflows(
       fx.writes.push(
         `INSERT INTO workflows (id, correlation_id, name, status, spec, trace_id, budget_usd, started_at)
       SELECT id, correlation_id, name, status, spec, trace_id, budget_usd, started_at
-      FROM jsonb_populate_recordset(NULL::workflows, ${literal(JSON.stringify(wfRows))}::jsonb)`,
+      FROM json_populate_recordset(NULL::workflows, ${literal(JSON.stringify(wfRows))}::json)`,
         insertTasksStatement(fresh.flatMap((wf) => [...wf.tasks.values()])),
       );
       for (const wf of fresh) for (const t of wf.tasks.values()) t.dirty = false;

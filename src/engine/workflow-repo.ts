@@ -74,7 +74,7 @@ export function checkCachedStatements(workflows: Iterable<WorkflowState>): [stri
   const ids = textArray(lockOrder(expected.map((e) => e.w)));
   return [
     `SELECT 1 FROM workflows WHERE id = ANY(${ids}) ORDER BY id FOR UPDATE`,
-    `SELECT hive_check_cached(${ids}, ${literal(JSON.stringify(expected))}::jsonb)`,
+    `SELECT hive_check_cached(${ids}, ${literal(JSON.stringify(expected))}::json)`,
   ];
 }
 
@@ -102,7 +102,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const ms = (d: Date | null) => (d ? d.getTime() : null);
 
 /**
- * The INSERT of new tasks as one JSON literal (jsonb_populate_recordset against the table's own row type): a
+ * The INSERT of new tasks as one JSON literal (json_populate_recordset against the table's own row type): a
  * batch of a thousand tasks is one statement with one value instead of tens of thousands of placeholders.
  */
 export function insertTasksStatement(tasks: readonly TaskState[]): string {
@@ -139,13 +139,13 @@ export function insertTasksStatement(tasks: readonly TaskState[]): string {
   );
   // A new row holds exactly what the engine keeps of a task; the other columns take their defaults.
   const cols = TASK_STATE_COLUMNS.join(', ');
-  return `INSERT INTO tasks (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::tasks, ${literal(JSON.stringify(rows))}::jsonb)`;
+  return `INSERT INTO tasks (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::tasks, ${literal(JSON.stringify(rows))}::json)`;
 }
 
 /** The INSERT of log lines (agent lines and engine notes) as one JSON literal. */
 export function insertLogsStatement(logs: readonly NewAgentLog[]): string {
   const cols = 'ts, agent, instance, workflow_id, task_id, correlation_id, level, message';
-  return `INSERT INTO agent_logs (${cols}) SELECT ${cols} FROM jsonb_populate_recordset(NULL::agent_logs, ${literal(JSON.stringify(logs))}::jsonb)`;
+  return `INSERT INTO agent_logs (${cols}) SELECT ${cols} FROM json_populate_recordset(NULL::agent_logs, ${literal(JSON.stringify(logs))}::json)`;
 }
 
 class ConcurrentChange extends HiveError {
@@ -230,11 +230,11 @@ export function workflowWrites(workflows: Iterable<WorkflowState>): string[] {
   // moved on underneath (fewer rows changed than sent) raises HW001.
   if (wfUpdates.length > 0) {
     writes.push(
-      `SELECT hive_update_workflows(${literal(JSON.stringify(wfUpdates))}::jsonb, ${wfUpdates.length})`,
+      `SELECT hive_update_workflows(${literal(JSON.stringify(wfUpdates))}::json, ${wfUpdates.length})`,
     );
   }
   if (updates.length > 0) {
-    writes.push(`SELECT hive_update_tasks(${literal(JSON.stringify(updates))}::jsonb, ${updates.length})`);
+    writes.push(`SELECT hive_update_tasks(${literal(JSON.stringify(updates))}::json, ${updates.length})`);
   }
   if (inserts.length > 0) writes.push(insertTasksStatement(inserts));
   return writes;

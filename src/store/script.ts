@@ -139,7 +139,7 @@ export function textArray(values: readonly string[]): string {
 }
 
 /**
- * A row for a recordset (jsonb_to_recordset, jsonb_populate_recordset), without its null fields: a missing key
+ * A row for a recordset (json_to_recordset, json_populate_recordset), without its null fields: a missing key
  * reads as NULL there, and the rows of a busy unit of work (mostly nulls: no error, no usage, no retry time) are a
  * good part of the bytes PostgreSQL parses for it.
  */

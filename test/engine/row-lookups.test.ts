@@ -226,7 +226,7 @@ async function readsAfterGrowth(plainFunctions: boolean): Promise<{ statement: s
   try {
     return await t.store.db.connection().execute(async (conn) => {
       if (plainFunctions) {
-        for (const fn of ['hive_update_tasks(jsonb, bigint)', 'hive_update_workflows(jsonb, bigint)'])
+        for (const fn of ['hive_update_tasks(json, bigint)', 'hive_update_workflows(json, bigint)'])
           await sql.raw(`ALTER FUNCTION ${fn} RESET ALL`).execute(conn);
       }
       await populate(t, 3);

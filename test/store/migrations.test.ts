@@ -20,9 +20,8 @@ async function schemaOf(db: Db) {
     db,
   );
   const fns = await sql<{ f: string }>`
-    SELECT proname AS f FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND proname LIKE 'hive\\_%' ORDER BY 1`.execute(
-    db,
-  );
+    SELECT proname || '(' || pg_get_function_identity_arguments(oid) || ')' AS f FROM pg_proc
+    WHERE pronamespace = 'public'::regnamespace AND proname LIKE 'hive\\_%' ORDER BY 1`.execute(db);
   return { cols: cols.rows, idx: idx.rows, fns: fns.rows.map((r) => r.f) };
 }
 
@@ -38,11 +37,11 @@ describe.each(DATABASE_KINDS)('migrations on %s', (_kind, create) => {
       expect(first.cols.length).toBeGreaterThan(50);
       expect(first.idx.some((i) => i.i === 'event_pages_correlation_idx')).toBe(true);
       expect(first.fns).toEqual([
-        'hive_check_cached',
-        'hive_expect_rows',
-        'hive_insert_event_page',
-        'hive_update_tasks',
-        'hive_update_workflows',
+        'hive_check_cached(ids text[], expected json)',
+        'hive_expect_rows(actual bigint, expected bigint, what text)',
+        'hive_insert_event_page(events text, n integer, correlation_ids text[], workflow_ids text[])',
+        'hive_update_tasks(sent json, expected bigint)',
+        'hive_update_workflows(sent json, expected bigint)',
       ]);
       expect(await migrateUp(db)).toEqual([]);
       expect(await migrateDown(db, 0)).toEqual([...all].reverse());
