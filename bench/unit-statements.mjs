@@ -5,7 +5,9 @@
 // events:  a unit's events (4 per workflow, as a task's result records them) as one page (migration 0005)
 //          against one row each with the two secondary indexes of the table it replaced (migration 0001's
 //          `events`, inserted as 0004's hive_insert_events did);
-// updates: hive_update_tasks taking its rows as json (migration 0006) against jsonb (migration 0005).
+// updates: hive_update_tasks taking its rows as json (migration 0006) against jsonb (migration 0005);
+// pages:   a unit's event page lz4-compressed (migration 0007, where the server has lz4) against uncompressed out
+//          of line (0005), with each table's size after the run.
 // Needs PostgreSQL on this machine (it reads the backends' CPU counters from /proc).
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
@@ -132,6 +134,14 @@ function taskRows(i) {
 
 const head = await database(undefined);
 const before0006 = await database(5);
+const uncompressed = await database(undefined);
+await uncompressed.client.query(
+  'ALTER TABLE event_pages ALTER COLUMN events SET STORAGE EXTERNAL, ALTER COLUMN events SET COMPRESSION default',
+);
+const pagesSize = async (d) =>
+  Math.round(
+    Number((await d.client.query(`SELECT pg_total_relation_size('event_pages') AS s`)).rows[0].s) / 1e5,
+  ) / 10;
 try {
   await head.client.query(ROWS_TABLE);
   const events = await compare(
@@ -144,15 +154,26 @@ try {
     (name, i) =>
       `BEGIN; SELECT hive_update_tasks(${lit(JSON.stringify(taskRows(i)))}::${name}, ${perUnit}); ROLLBACK`,
   );
+  const before0007 = { ...uncompressed };
+  const headPages = { ...head };
+  const headBefore = await pagesSize(head); // the pages of the events comparison above
+  const pages = await compare(
+    { uncompressed: before0007, lz4: headPages },
+    (_name, i) => `BEGIN; ${insertEventsStatement(eventsOf(i))}; COMMIT`,
+  );
   console.log(
     JSON.stringify({
       workflowsPerUnit: perUnit,
       calls,
-      backendCpuMsPerCall: { eventsOfAUnit: events, taskUpdatesOfAUnit: updates },
+      backendCpuMsPerCall: { eventsOfAUnit: events, taskUpdatesOfAUnit: updates, eventPage: pages },
+      eventPagesMB: {
+        uncompressed: await pagesSize(uncompressed),
+        lz4: Math.round(((await pagesSize(head)) - headBefore) * 10) / 10,
+      },
     }),
   );
 } finally {
-  for (const d of [head, before0006]) {
+  for (const d of [head, before0006, uncompressed]) {
     await d.client.end();
     await d.db.drop();
   }

@@ -43,6 +43,17 @@ describe.each(DATABASE_KINDS)('migrations on %s', (_kind, create) => {
         'hive_update_tasks(sent json, expected bigint)',
         'hive_update_workflows(sent json, expected bigint)',
       ]);
+      // Event pages are lz4-compressed where the server has lz4, else stored uncompressed out of line: never
+      // pglz-compressed (more CPU than it saves).
+      const pageText = await sql<{
+        c: string;
+        s: string;
+      }>`SELECT attcompression::text AS c, attstorage::text AS s
+        FROM pg_attribute WHERE attrelid = 'event_pages'::regclass AND attname = 'events'`.execute(db);
+      expect([
+        { c: 'l', s: 'x' },
+        { c: '', s: 'e' },
+      ]).toContainEqual(pageText.rows[0]);
       expect(await migrateUp(db)).toEqual([]);
       expect(await migrateDown(db, 0)).toEqual([...all].reverse());
       expect((await schemaOf(db)).cols).toEqual([]);
