@@ -48,27 +48,40 @@ const round = (v) => Math.round(v * 100) / 100;
 /** The middle value (the lower of the two middle ones for an even count). */
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 
+/**
+ * Runs two measures `rounds` times, each first in every other round (the first named starts), and returns each
+ * round's figures by name: one run is too short on a shared VM to compare with another taken minutes apart.
+ */
+async function alternatingRounds(rounds, measures) {
+  const names = Object.keys(measures);
+  const runs = [];
+  for (let i = 0; i < rounds; i++) {
+    const r = {};
+    for (const name of i % 2 === 0 ? names : [...names].reverse()) r[name] = await measures[name]();
+    runs.push(r);
+  }
+  return runs;
+}
+
 /** 1. Throughput: the two-step workflow, agents at concurrency 50, submitted in batches of 100; HIVE_BENCH_ROUNDS rounds (3). */
 export async function throughput({
   workflows = 10_000,
   rounds = Number(process.env.HIVE_BENCH_ROUNDS ?? 3),
 } = {}) {
-  // Rounds, each system first in every other one: on a shared VM one run of a few seconds swings by ±20 %
-  // (three back-to-back runs of one build gave ratios 0.74, 0.63, 0.95), and whichever runs first in a process
-  // meets its young heap. The figures are each system's median and the median of the rounds' ratios.
-  const runs = [];
-  for (let i = 0; i < rounds; i++) {
-    const first = i % 2 === 0 ? 'hive' : 'bullmq';
-    const r = {};
-    for (const system of first === 'hive' ? ['hive', 'bullmq'] : ['bullmq', 'hive'])
-      r[system] = system === 'hive' ? await hiveThroughput(workflows) : await bullmqThroughput(workflows);
-    runs.push({
-      first,
-      hive: r.hive.workflowsPerSecond,
-      bullmq: r.bullmq.workflowsPerSecond,
-      ratio: round(r.hive.workflowsPerSecond / r.bullmq.workflowsPerSecond),
-    });
-  }
+  // On a shared VM one run of a few seconds swings by ±20 % (three back-to-back runs of one build gave ratios
+  // 0.74, 0.63, 0.95), and whichever runs first in a process meets its young heap. The figures are each system's
+  // median and the median of the rounds' ratios.
+  const runs = (
+    await alternatingRounds(rounds, {
+      hive: async () => (await hiveThroughput(workflows)).workflowsPerSecond,
+      bullmq: async () => (await bullmqThroughput(workflows)).workflowsPerSecond,
+    })
+  ).map((r, i) => ({
+    first: i % 2 === 0 ? 'hive' : 'bullmq',
+    hive: r.hive,
+    bullmq: r.bullmq,
+    ratio: round(r.hive / r.bullmq),
+  }));
   return {
     hive: { workflows, workflowsPerSecond: median(runs.map((r) => r.hive)) },
     bullmq: { workflows, workflowsPerSecond: median(runs.map((r) => r.bullmq)) },
@@ -173,16 +186,14 @@ export async function overhead({
   workflows = 5_000,
   rounds = Number(process.env.HIVE_BENCH_ROUNDS ?? 3),
 } = {}) {
-  // Rounds, silent first in every other one (as scenario 1): one pair of runs this short swings by more than the
-  // cost it measures (−3.7 %, −0.1 % and +11.7 % in three full runs of one day).
-  const runs = [];
-  for (let i = 0; i < rounds; i++) {
-    const levels = i % 2 === 0 ? ['silent', 'info'] : ['info', 'silent'];
-    const r = {};
-    for (const logLevel of levels)
-      r[logLevel] = (await hiveThroughput(workflows, { logLevel })).workflowsPerSecond;
-    runs.push({ ...r, costPercent: round((1 - r.info / r.silent) * 100) });
-  }
+  // One pair of runs this short swings by more than the cost it measures (−3.7 %, −0.1 % and +11.7 % in three
+  // full runs of one day).
+  const runs = (
+    await alternatingRounds(rounds, {
+      silent: async () => (await hiveThroughput(workflows, { logLevel: 'silent' })).workflowsPerSecond,
+      info: async () => (await hiveThroughput(workflows, { logLevel: 'info' })).workflowsPerSecond,
+    })
+  ).map((r) => ({ ...r, costPercent: round((1 - r.info / r.silent) * 100) }));
   return {
     silent: { workflows, workflowsPerSecond: median(runs.map((r) => r.silent)) },
     info: { workflows, workflowsPerSecond: median(runs.map((r) => r.info)) },
