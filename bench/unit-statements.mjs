@@ -145,7 +145,7 @@ const pagesSize = async (d) =>
 try {
   await head.client.query(ROWS_TABLE);
   const events = await compare(
-    { rows: head, page: { ...head } },
+    { rows: head, page: head },
     (name, i) =>
       `BEGIN; ${name === 'rows' ? rowsInsert(eventsOf(i)) : insertEventsStatement(eventsOf(i))}; COMMIT`,
   );
@@ -154,11 +154,9 @@ try {
     (name, i) =>
       `BEGIN; SELECT hive_update_tasks(${lit(JSON.stringify(taskRows(i)))}::${name}, ${perUnit}); ROLLBACK`,
   );
-  const before0007 = { ...uncompressed };
-  const headPages = { ...head };
   const headBefore = await pagesSize(head); // the pages of the events comparison above
   const pages = await compare(
-    { uncompressed: before0007, lz4: headPages },
+    { uncompressed, lz4: head },
     (_name, i) => `BEGIN; ${insertEventsStatement(eventsOf(i))}; COMMIT`,
   );
   console.log(

@@ -62,8 +62,9 @@ export async function readEvents(db: Db, opts: EventReadOptions): Promise<EventR
   }
   const more = rows.length === pages;
   const lastRead = rows.length > 0 ? Number(rows.at(-1)!.last_seq) : after;
-  const end = more || upTo === undefined ? lastRead : upTo;
-  return { events, through: upTo === undefined ? end : Math.min(end, upTo), more };
+  // Pages not read may hold more: the read covered up to the last one read. Otherwise it covered all of (after, upTo].
+  const through = upTo === undefined ? lastRead : more ? Math.min(lastRead, upTo) : upTo;
+  return { events, through, more };
 }
 
 /** The events of one correlation ID in seq order, at most `limit` (the trace view). */
