@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { encode } from '../bus/envelope.js';
 import type { Pipeline, PipelineReplies } from '../bus/redis.js';
 import { newSpanId, newTraceId } from '../core/ids.js';
+import { isoTime } from '../core/iso-time.js';
 import { formatTraceparent } from '../core/traceparent.js';
 import type { Db } from '../store/database.js';
 import { recordSpan, SpanKind } from '../telemetry/tracing.js';
@@ -250,7 +251,7 @@ async function markSends(tx: Db, batch: readonly Sent[]): Promise<Sent[]> {
     t: s.item.taskId,
     a: s.item.attempt,
     m: s.entryId,
-    ts: new Date(s.ts).toISOString(),
+    ts: isoTime(s.ts),
   }));
   // `marked` is not read: PostgreSQL runs a data-modifying CTE to completion whether or not the query reads it.
   // The final SELECT sees the rows as they were before it (one snapshot), so it reports only sends recorded earlier.

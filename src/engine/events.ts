@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Keys } from '../bus/keys.js';
 import type { Pipeline, Redis } from '../bus/redis.js';
+import { isoTime } from '../core/iso-time.js';
 import type { Db } from '../store/database.js';
 import type { EventRow } from '../store/schema.js';
 import { literal, textArray } from '../store/script.js';
@@ -111,7 +112,7 @@ export function eventsFromDrafts(drafts: readonly EventDraft[]): HiveEvent[] {
   return drafts.map((d) => {
     const e = {
       // A creation time outside a Date's range (a hostile message) falls back to now rather than throw.
-      ts: new Date(d.ts !== undefined && Math.abs(d.ts) <= 8.64e15 ? d.ts : now).toISOString(),
+      ts: isoTime(d.ts !== undefined && Math.abs(d.ts) <= 8.64e15 ? d.ts : now),
       type: d.type,
       correlationId: d.correlationId,
       data: d.data ?? {},

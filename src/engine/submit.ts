@@ -1,6 +1,7 @@
 import { newContext } from '../core/context.js';
 import { formatProblems, HiveError, type Problem } from '../core/errors.js';
 import { newId } from '../core/ids.js';
+import { isoOrNull } from '../core/iso-time.js';
 import { parseTraceparent } from '../core/traceparent.js';
 import { literal } from '../store/script.js';
 import type { EngineDeps } from './deps.js';
@@ -151,7 +152,7 @@ export async function submitWorkflows(
         spec: plans[ids.indexOf(wf.id)]!.spec,
         trace_id: wf.traceId,
         budget_usd: wf.budgetUsd,
-        started_at: wf.startedAt?.toISOString() ?? null,
+        started_at: isoOrNull(wf.startedAt),
       }));
       // New rows go in with the unit's write script: tasks in their state after start(), so no
       // insert-then-update round trip (workflowWrites covers only rows a unit loaded).

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { HiveError } from '../core/errors.js';
+import { isoOrNull } from '../core/iso-time.js';
 import type { Db } from '../store/database.js';
 import type { NewAgentLog } from '../store/schema.js';
 import { literal, textArray, withoutNulls } from '../store/script.js';
@@ -97,7 +98,6 @@ export function workflowsFromRows(
   );
 }
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 /** A time as milliseconds since the epoch: the updates' rows carry times as numbers (to_timestamp(ms / 1000)). */
 const ms = (d: Date | null) => (d ? d.getTime() : null);
 
@@ -130,11 +130,11 @@ export function insertTasksStatement(tasks: readonly TaskState[]): string {
       compensation_of: t.compensationOf,
       completed_order: t.completedOrder,
       instance: t.instance,
-      not_before: iso(t.notBefore),
-      deadline_at: iso(t.deadlineAt),
-      queued_at: iso(t.queuedAt),
-      started_at: iso(t.startedAt),
-      finished_at: iso(t.finishedAt),
+      not_before: isoOrNull(t.notBefore),
+      deadline_at: isoOrNull(t.deadlineAt),
+      queued_at: isoOrNull(t.queuedAt),
+      started_at: isoOrNull(t.startedAt),
+      finished_at: isoOrNull(t.finishedAt),
     }),
   );
   // A new row holds exactly what the engine keeps of a task; the other columns take their defaults.
