@@ -3,7 +3,7 @@ import type { Pipeline, PipelineReplies } from '../bus/redis.js';
 import { currentContext } from '../core/context.js';
 import { HiveError } from '../core/errors.js';
 import { connectionGeneration, type Db } from '../store/database.js';
-import { runScript } from '../store/script.js';
+import { runScript, type StatementResult } from '../store/script.js';
 import { observeEvents } from '../telemetry/engine-metrics.js';
 import { workflowCacheUnits } from '../telemetry/metrics.js';
 import { recordSpan } from '../telemetry/tracing.js';
@@ -189,17 +189,9 @@ async function transact(
     // transaction, so it gets none.
     await mutate(machine, workflows, fx, cached ? NO_QUERIES : conn);
     const events = eventsFromDrafts([...dispatched, ...fx.events]);
-    const writes = [
-      ...(beginNow ? [] : BEGIN_UNIT_STATEMENTS),
-      ...(cached ? checkCachedStatements(cached.values()) : []),
-      ...fx.writes,
-      ...workflowWrites(workflows.values()),
-      ...(fx.logs.length > 0 ? [insertLogsStatement(fx.logs)] : []),
-    ];
-    const eventsAt = events.length > 0 ? writes.push(insertEventsStatement(events)) - 1 : -1;
-    const xidAt = workflows.size > 0 ? writes.push(CURRENT_XID_STATEMENT) - 1 : -1;
     open = true;
-    const results = await runScript(conn, [...writes, 'COMMIT']);
+    const { reply, eventsAt, xidAt } = sendWrites(conn, beginNow, cached, fx, workflows, events);
+    const results = await reply;
     open = false;
     if (eventsAt >= 0) assignSeqs(events, (results[eventsAt]?.rows ?? []) as { first_seq?: unknown }[]);
     const xid = xidAt >= 0 ? (results[xidAt]?.rows[0] as { xid?: string } | undefined)?.xid : undefined;
@@ -210,6 +202,34 @@ async function transact(
     // Anything that failed before the COMMIT ran (a guard that lost, a refused statement) ends the transaction.
     if (open) await sql`ROLLBACK`.execute(conn).catch(() => {});
   }
+}
+
+/**
+ * Sends a unit's write script, ending in its COMMIT: the guards of cached rows, the mutator's writes, the rows
+ * changed, log lines, the event page and the transaction ID. Built and sent here, outside the caller's async frame,
+ * so that nothing holds the script's text while the server runs it (see runScript). Returns where the page's and
+ * the transaction ID's answers are.
+ */
+function sendWrites(
+  conn: Db,
+  beginNow: boolean,
+  cached: Map<string, WorkflowState> | undefined,
+  fx: Effects,
+  workflows: Map<string, WorkflowState>,
+  events: readonly HiveEvent[],
+): { reply: Promise<StatementResult[]>; eventsAt: number; xidAt: number } {
+  const writes = [
+    ...(beginNow ? [] : BEGIN_UNIT_STATEMENTS),
+    ...(cached ? checkCachedStatements(cached.values()) : []),
+    ...fx.writes,
+    ...workflowWrites(workflows.values()),
+    ...(fx.logs.length > 0 ? [insertLogsStatement(fx.logs)] : []),
+  ];
+  const eventsAt = events.length > 0 ? writes.push(insertEventsStatement(events)) - 1 : -1;
+  const xidAt = workflows.size > 0 ? writes.push(CURRENT_XID_STATEMENT) - 1 : -1;
+  writes.push('COMMIT');
+  fx.writes.length = 0; // sent: the unit's effects outlive the round trip, its statements need not
+  return { reply: runScript(conn, writes), eventsAt, xidAt };
 }
 
 const NO_QUERIES = new Proxy({} as Db, {

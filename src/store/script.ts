@@ -33,15 +33,30 @@ const WRITES = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE']);
 const pending = new Map<string, readonly string[]>();
 let lastKey = 0;
 
-/** Runs the statements in one round trip, in order; the first that fails stops the rest and rejects. */
-export async function runScript(db: Db, statements: readonly string[]): Promise<StatementResult[]> {
+/**
+ * Runs the statements in one round trip, in order; the first that fails stops the rest and rejects.
+ *
+ * Not an async function, and the statements are not kept for the answer: a busy unit's script is hundreds of
+ * kilobytes, garbage once written, and a string still referenced when the young generation is collected is
+ * copied, then promoted to the old one (an async function's frame keeps its arguments across every await). The
+ * connection takes the statements from `pending` as it writes them (scriptOf).
+ */
+export function runScript(db: Db, statements: readonly string[]): Promise<StatementResult[]> {
   const key = String(++lastKey);
   pending.set(key, statements);
+  return answered(key, statements.length, sql.raw(`${SCRIPT_MARK}${key}*/`).execute(db));
+}
+
+async function answered(
+  key: string,
+  count: number,
+  reply: Promise<{ rows: unknown[] }>,
+): Promise<StatementResult[]> {
   try {
-    const { rows } = await sql.raw(`${SCRIPT_MARK}${key}*/`).execute(db);
+    const { rows } = await reply;
     // A connection that does not know scripts would run the mark alone, an empty query, and answer nothing.
-    if (rows.length !== statements.length) {
-      throw new Error(`a script of ${statements.length} statements was answered with ${rows.length} results`);
+    if (rows.length !== count) {
+      throw new Error(`a script of ${count} statements was answered with ${rows.length} results`);
     }
     return rows as unknown as StatementResult[];
   } finally {
@@ -57,8 +72,11 @@ function scriptOf(
   if (typeof text !== 'string' || !text.startsWith(SCRIPT_MARK)) return undefined;
   if (values !== undefined && !(Array.isArray(values) && values.length === 0)) return undefined;
   const end = text.indexOf('*/', SCRIPT_MARK.length);
-  const statements = pending.get(text.slice(SCRIPT_MARK.length, end));
+  const key = text.slice(SCRIPT_MARK.length, end);
+  const statements = pending.get(key);
   if (!statements) throw new Error(`no statements for the script ${text.slice(0, end + 2)}`);
+  // A script is sent once: taken here, so that nothing holds its text while the server runs it.
+  pending.delete(key);
   return { statements, rest: text.slice(end + 2) };
 }
 
@@ -75,15 +93,19 @@ function scriptPieces(script: { statements: readonly string[]; rest: string }): 
  * A simple-query message written piece by piece: a `Q`, the length, the text, a NUL. Results come back as for
  * any multi-statement query (pg's Query gathers one result per statement).
  */
-function scriptQuery(pieces: readonly string[]): pg.Query {
+function scriptQuery(script: readonly string[]): pg.Query {
   const query = new pg.Query({ text: SCRIPT_MARK });
+  // Dropped once written: the query object lives until the server has answered, its text need not.
+  let pieces: readonly string[] | undefined = script;
   // pg calls submit() when the connection is free for this query; the rest of Query (gathering the results of
   // each statement, errors, readyForQuery) stays pg's own.
   // An Error returned (not thrown) fails this query through pg's own path; a throw would leave it active forever.
   query.submit = (connection: unknown): Error | null => {
     const stream = (connection as { stream: ScriptStream }).stream;
     if (!stream.writable) return new Error('the connection is closed');
+    if (!pieces) return new Error('a script is sent once');
     const bodies = pieces.map((p) => Buffer.from(p, 'utf8'));
+    pieces = undefined;
     const length = 4 + bodies.reduce((n, b) => n + b.length, 0) + 1;
     if (length > MAX_MESSAGE)
       return new Error(`a script of ${length} bytes is over the 1 GB a message may hold`);
@@ -155,23 +177,31 @@ export class ScriptingClient extends pg.Client {
   // absence of parameters.
   override query(config: any, values?: any, callback?: any): any {
     const script = callback === undefined ? scriptOf(config, values) : undefined;
-    if (script) {
-      return new Promise<pg.QueryResult | pg.QueryResult[]>((resolve, reject) => {
-        const query = scriptQuery(scriptPieces(script)) as pg.Query & {
-          callback: (err: Error | null, res: pg.QueryResult | pg.QueryResult[]) => void;
-        };
-        query.callback = (err, res) => (err ? reject(err) : resolve(res));
-        super.query(query);
-      }).then((res) => ({
-        command: 'SCRIPT',
-        rowCount: null,
-        rows: (Array.isArray(res) ? res : [res]).map((r) => ({
-          rows: r.rows ?? [],
-          rowCount: WRITES.has(r.command) ? (r.rowCount ?? 0) : 0,
-        })),
-      }));
-    }
+    if (script) return this.sendScript(scriptQuery(scriptPieces(script)));
     return super.query(config, values, callback);
+  }
+
+  /**
+   * A method of its own, so that no closure waiting for the answer shares a scope with the script's text (a
+   * closure keeps every variable its scope shares with other closures): the query drops its pieces once written.
+   */
+  private sendScript(query: pg.Query): Promise<pg.QueryResult> {
+    return new Promise<pg.QueryResult | pg.QueryResult[]>((resolve, reject) => {
+      (
+        query as pg.Query & { callback: (err: Error | null, res: pg.QueryResult | pg.QueryResult[]) => void }
+      ).callback = (err, res) => (err ? reject(err) : resolve(res));
+      super.query(query);
+    }).then(
+      (res) =>
+        ({
+          command: 'SCRIPT',
+          rowCount: null,
+          rows: (Array.isArray(res) ? res : [res]).map((r) => ({
+            rows: r.rows ?? [],
+            rowCount: WRITES.has(r.command) ? (r.rowCount ?? 0) : 0,
+          })),
+        }) as unknown as pg.QueryResult,
+    );
   }
 }
 

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it, vi } from 'vitest';
@@ -121,6 +123,30 @@ describe('a statement script on a connection that does not know scripts', () => 
       await expect(runScript(plain, ['SELECT 1', 'SELECT 2'])).rejects.toThrow(/answered with 0 results/);
     } finally {
       await plain.destroy();
+      await t.drop();
+    }
+  });
+});
+
+describe('a statement script in flight', () => {
+  it('holds no reference to its statements once written, while the server still runs them', async () => {
+    // The collector, in this process (vitest gives no flag for it): a busy unit's script is hundreds of
+    // kilobytes, and one still referenced at a young-generation collection is copied and promoted.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const t = await createPostgresDatabase({ migrate: false });
+    try {
+      const sent = () => {
+        const statements = ['SELECT pg_sleep(0.4)', `SELECT ${literal('x'.repeat(200_000))} AS big`];
+        return { written: new WeakRef(statements), reply: runScript(t.store.db, statements) };
+      };
+      const { written, reply } = sent();
+      await new Promise((r) => setTimeout(r, 150)); // written, and the server is in pg_sleep
+      gc();
+      expect(written.deref()).toBeUndefined();
+      const results = await reply;
+      expect(String(results[1]!.rows[0]!.big)).toHaveLength(200_000);
+    } finally {
       await t.drop();
     }
   });
