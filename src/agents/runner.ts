@@ -19,6 +19,8 @@ export interface RunnerContext {
   readonly instance: string;
   /** Aborted on timeout (reason 'timeout') or cancellation (reason 'cancelled') or shutdown ('shutdown'). */
   readonly signal: AbortSignal;
+  /** `signal.aborted`, without making the signal where nothing has asked for it yet (see AttemptAbort). */
+  readonly aborted: boolean;
   readonly timeoutMs: number;
   readonly traceparent: string;
   /** Stored as an agent log line under the task's correlation ID. */

@@ -38,6 +38,7 @@ import { newId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import { parseTraceparent } from '../core/traceparent.js';
 import { recordSpan, SpanKind } from '../telemetry/tracing.js';
+import { AttemptAbort } from './attempt-abort.js';
 import { ResultOutbox } from './result-outbox.js';
 import type { LogLevel, Runner, RunnerOutcome } from './runner.js';
 
@@ -59,7 +60,7 @@ interface Running {
   workflowId: string;
   taskId: string;
   attempt: number;
-  abort: AbortController;
+  abort: AttemptAbort;
 }
 
 const MAX_LOG_LINE = 16_384;
@@ -397,7 +398,7 @@ export class AgentWorker {
       return;
     }
     const env = decoded.envelope as Envelope<'task'>;
-    const abort = new AbortController();
+    const abort = new AttemptAbort();
     const run: Running = { entryId, workflowId: env.wf!, taskId: env.task!, attempt: env.attempt!, abort };
     this.running.set(entryId, run);
     const ctx = newContext({
@@ -464,7 +465,13 @@ export class AgentWorker {
         {
           agent: this.opts.name,
           instance: this.instanceId,
-          signal: run.abort.signal,
+          // Getters: the signal is made only for a runner or handler that asks for it (see AttemptAbort).
+          get signal() {
+            return run.abort.signal;
+          },
+          get aborted() {
+            return run.abort.aborted;
+          },
           timeoutMs: env.payload.timeoutMs,
           traceparent,
           log: (level, message) => logLine(level, message),
@@ -473,7 +480,7 @@ export class AgentWorker {
       );
     } catch (err) {
       outcome =
-        run.abort.signal.aborted && run.abort.signal.reason === 'timeout'
+        run.abort.reason === 'timeout'
           ? {
               ok: false,
               error: {
@@ -511,7 +518,7 @@ export class AgentWorker {
       error: outcome.ok ? undefined : outcome.error.message,
     });
     // Released at shutdown: no result and no ack, so another instance takes the entry over.
-    if (run.abort.signal.reason === 'shutdown') return;
+    if (run.abort.reason === 'shutdown') return;
     const result: Payload<'result'> = {
       ...who,
       ok: outcome.ok,

@@ -38,7 +38,10 @@ export class SdkRunner implements Runner {
     let usage: Usage | undefined;
     const at = (level: LogLevel) => (message: string) => ctx.log(level, String(message));
     const hctx: HandlerContext = {
-      signal: ctx.signal,
+      // A getter: a handler that never looks at its signal costs no AbortSignal (see AttemptAbort).
+      get signal() {
+        return ctx.signal;
+      },
       log: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') },
       attempt: task.attempt,
       agent: ctx.agent,
@@ -50,10 +53,10 @@ export class SdkRunner implements Runner {
     };
     try {
       const output = await this.handle(task, hctx);
-      if (ctx.signal.aborted) return abortedOutcome(ctx.signal, ctx.timeoutMs);
+      if (ctx.aborted) return abortedOutcome(ctx.signal, ctx.timeoutMs);
       return usage ? { ok: true, output: output ?? null, usage } : { ok: true, output: output ?? null };
     } catch (err) {
-      if (ctx.signal.aborted) return abortedOutcome(ctx.signal, ctx.timeoutMs);
+      if (ctx.aborted) return abortedOutcome(ctx.signal, ctx.timeoutMs);
       const error = isHiveError(err)
         ? err.toJSON()
         : {
