@@ -1,7 +1,7 @@
 /**
  * An attempt's abort (timeout, cancellation, shutdown), with its AbortController made only when something asks for
  * the signal. Most attempts end without anyone listening (an SDK handler that never looks at its signal), and an
- * AbortController with its signal costs 4–5 µs here and leaves a hidden class of its own in the old generation
+ * AbortController's signal costs 3.5–5.7 µs here (a warm loop of 100,000) and gets a hidden class of its own
  * (Node's `createAbortSignal` reshapes each new signal). A signal asked for after the abort is made aborted, with
  * the same reason.
  */
